@@ -1,0 +1,1 @@
+"""Shared kernel: no domain knowledge lives here."""
