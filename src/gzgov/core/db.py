@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import BigInteger, Engine, MetaData, create_engine, event
+from sqlalchemy import BigInteger, Engine, Integer, MetaData, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from gzgov.config import REPO_ROOT, get_settings
@@ -28,7 +28,8 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {int: BigInteger}
+    # 64-bit integers (fen, area) everywhere; on SQLite an INTEGER primary key is the rowid alias
+    type_annotation_map = {int: BigInteger().with_variant(Integer(), "sqlite")}
 
 
 def now() -> datetime:

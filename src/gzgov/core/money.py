@@ -51,7 +51,8 @@ def area_mu(area_e4: int) -> Decimal:
 
 
 def fmt_area(area_e4: int) -> str:
-    return str(area_mu(area_e4).normalize()) if area_e4 else "0"
+    """Area in mu without trailing zeros and never in exponent form ("335500", "2.35")."""
+    return f"{area_mu(area_e4).normalize():f}" if area_e4 else "0"
 
 
 def round_half_up_div(numerator: int, denominator: int) -> int:

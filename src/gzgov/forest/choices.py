@@ -1,0 +1,143 @@
+"""Choices of the forest application: stored value, Chinese and English label, colour.
+
+The single source for stored values, badges and chart colours.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class LabelledChoice(StrEnum):
+    """A StrEnum whose members carry (zh, en, colour) in LABELS."""
+
+    @property
+    def zh(self) -> str:
+        return type(self).LABELS()[self][0]
+
+    @property
+    def en(self) -> str:
+        return type(self).LABELS()[self][1]
+
+    @property
+    def colour(self) -> str:
+        return type(self).LABELS()[self][2]
+
+    def label(self, lang: str = "zh") -> str:
+        return self.en if lang == "en" else self.zh
+
+    @classmethod
+    def LABELS(cls) -> dict:  # noqa: N802 - overridden per class
+        raise NotImplementedError
+
+    @classmethod
+    def parse(cls, text: str):
+        """A member from its value, Chinese or English label (None when nothing matches)."""
+        t = (text or "").strip()
+        for member, (zh, en, _c) in cls.LABELS().items():
+            if t in (member.value, zh, en) or t.lower() == en.lower():
+                return member
+        return cls.ALIASES().get(t)
+
+    @classmethod
+    def ALIASES(cls) -> dict:  # noqa: N802
+        return {}
+
+
+class Grade(LabelledChoice):
+    """生态公益林等级 (forest §4(1)2)."""
+
+    I = "I"  # noqa: E741 - the document's Roman numeral
+    II = "II"
+    III = "III"
+
+    @classmethod
+    def LABELS(cls):  # noqa: N802
+        return {cls.I: ("Ⅰ级", "Grade I", "#1b5e20"), cls.II: ("Ⅱ级", "Grade II", "#43a047"),
+                cls.III: ("Ⅲ级", "Grade III", "#a5d6a7")}
+
+    @classmethod
+    def ALIASES(cls):  # noqa: N802
+        return {"Ⅰ": cls.I, "Ⅱ": cls.II, "Ⅲ": cls.III, "1": cls.I, "2": cls.II, "3": cls.III,
+                "一级": cls.I, "二级": cls.II, "三级": cls.III}
+
+
+class Tier(LabelledChoice):
+    """管护档次 (forest §4(2)2)."""
+
+    state_forest_farm = "state_forest_farm"
+    central_south = "central_south"
+    northern_mountain = "northern_mountain"
+
+    @classmethod
+    def LABELS(cls):  # noqa: N802
+        return {cls.state_forest_farm: ("第一档次·国有林场", "Tier 1 · state forest farms", "#0d47a1"),
+                cls.central_south: ("第二档次·中南部地区", "Tier 2 · central-south", "#1e88e5"),
+                cls.northern_mountain: ("第三档次·北部山区", "Tier 3 · northern mountains", "#90caf9")}
+
+
+CENTRAL_SOUTH_DISTRICTS = {"440112", "440106", "440113", "440115"}  # 黄埔 天河 番禺 南沙, forest §4(2)2
+NORTHERN_MOUNTAIN_DISTRICTS = {"440117", "440118", "440114", "440111"}  # 从化 增城 花都 白云, forest §4(2)2
+FOREST_DISTRICTS = CENTRAL_SOUTH_DISTRICTS | NORTHERN_MOUNTAIN_DISTRICTS
+
+
+def tier_for(district_code: str, state_forest_farm: str | None) -> Tier | None:
+    """Management tier of a parcel (forest §4(2)2); None for a district outside both groups."""
+    if state_forest_farm:
+        return Tier.state_forest_farm
+    if district_code in CENTRAL_SOUTH_DISTRICTS:
+        return Tier.central_south
+    if district_code in NORTHERN_MOUNTAIN_DISTRICTS:
+        return Tier.northern_mountain
+    return None
+
+
+class Tenure(LabelledChoice):
+    """权属 / who is paid (forest §4(1)1)."""
+
+    uncontracted = "uncontracted"
+    contracted = "contracted"
+    transferred = "transferred"
+
+    @classmethod
+    def LABELS(cls):  # noqa: N802
+        return {cls.uncontracted: ("未发包和流转", "Neither contracted nor transferred", "#6d4c41"),
+                cls.contracted: ("承包", "Contracted", "#8d6e63"),
+                cls.transferred: ("流转", "Transferred", "#bcaaa4")}
+
+    @classmethod
+    def ALIASES(cls):  # noqa: N802
+        return {"未发包流转": cls.uncontracted, "未发包": cls.uncontracted}
+
+
+class PayeeKind(LabelledChoice):
+    """补偿对象类型 (forest §4(1)1)."""
+
+    collective = "collective"
+    forest_farm = "forest_farm"
+    household = "household"
+    enterprise = "enterprise"
+
+    @classmethod
+    def LABELS(cls):  # noqa: N802
+        return {cls.collective: ("农村集体经济组织", "Rural collective economic organisation", "#5d4037"),
+                cls.forest_farm: ("国有或集体林（农）场", "State or collective forest farm", "#1565c0"),
+                cls.household: ("农户（承包者）", "Household (contractor)", "#2e7d32"),
+                cls.enterprise: ("企业", "Enterprise", "#6a1b9a")}
+
+    @classmethod
+    def ALIASES(cls):  # noqa: N802
+        return {"农户": cls.household, "林场": cls.forest_farm, "集体": cls.collective}
+
+    @property
+    def personal(self) -> bool:
+        """Identified by a resident ID card and paid into a personal bank card."""
+        return self is PayeeKind.household
+
+
+# Who may be paid under each tenure (forest §4(1)1)
+ALLOWED_PAYEES = {
+    Tenure.uncontracted: {PayeeKind.collective, PayeeKind.forest_farm},
+    Tenure.contracted: {PayeeKind.household, PayeeKind.enterprise, PayeeKind.collective},
+    Tenure.transferred: {PayeeKind.household, PayeeKind.enterprise, PayeeKind.collective, PayeeKind.forest_farm},
+}

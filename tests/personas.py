@@ -1,0 +1,16 @@
+"""One test persona per role: a permission case is one line."""
+
+from gzgov.core.auth import Actor, Role
+
+# One persona per role: a permission case is one line.
+CITY = Actor("city", Role.city_forestry, None, "市林业园林局 李科长")
+FINANCE = Actor("finance", Role.city_finance, None, "市财政局 王科长")
+CONGHUA = Actor("conghua", Role.district_forestry, "440117", "从化区林业园林局 陈股长")
+CONGHUA_FIN = Actor("conghua_fin", Role.district_finance, "440117", "从化区财政局 黄股长")
+HUADU = Actor("huadu", Role.district_forestry, "440114", "花都区林业园林局 张股长")
+HUADU_FIN = Actor("huadu_fin", Role.district_finance, "440114", "花都区财政局 周股长")
+AUDITOR = Actor("auditor", Role.auditor, None, "市审计局 刘审计师")
+ADMIN = Actor("admin", Role.admin, None, "系统管理员")
+OUTSIDER = Actor("public", Role.public, None, "公众")
+PERSONAS = [CITY, FINANCE, CONGHUA, CONGHUA_FIN, HUADU, HUADU_FIN, AUDITOR, ADMIN]
+TEST_PASSWORD = "correct-horse-battery"
