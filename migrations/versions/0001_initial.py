@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 07:35:15.315310
+Create Date: 2026-11-28 07:39:00.739984
 """
 
 from alembic import op
@@ -119,9 +119,14 @@ def upgrade() -> None:
     sa.Column('verified_iii_e4', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('verified_by', sa.String(length=64), nullable=False),
     sa.Column('verified_at', sa.DateTime(), nullable=True),
+    sa.Column('split_base_fen', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('split_total_fen', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('city_share_bp', sa.Integer(), nullable=False),
     sa.Column('forestry_approved_by', sa.String(length=64), nullable=False),
     sa.Column('finance_approved_by', sa.String(length=64), nullable=False),
     sa.Column('approved_at', sa.DateTime(), nullable=True),
+    sa.Column('reviewed_by', sa.String(length=64), nullable=False),
+    sa.Column('reviewed_at', sa.DateTime(), nullable=True),
     sa.ForeignKeyConstraint(['cycle_id'], ['forest_cycle.id'], name=op.f('fk_forest_district_cycle_cycle_id_forest_cycle')),
     sa.ForeignKeyConstraint(['district_code'], ['district.code'], name=op.f('fk_forest_district_cycle_district_code_district')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_forest_district_cycle')),

@@ -141,3 +141,60 @@ ALLOWED_PAYEES = {
     Tenure.contracted: {PayeeKind.household, PayeeKind.enterprise, PayeeKind.collective},
     Tenure.transferred: {PayeeKind.household, PayeeKind.enterprise, PayeeKind.collective, PayeeKind.forest_farm},
 }
+
+
+class CycleState(LabelledChoice):
+    """State of a year's cycle (forest §5, §7)."""
+
+    open = "open"
+    reviewed = "reviewed"
+    budgeted = "budgeted"
+    closed = "closed"
+
+    @classmethod
+    def LABELS(cls):  # noqa: N802
+        return {cls.open: ("区级核定与公示中", "Districts verifying and posting", "#1e88e5"),
+                cls.reviewed: ("市级审查汇总清算完成", "City review, consolidation and clearing done", "#5e35b1"),
+                cls.budgeted: ("已编制下一年度预算，拨付中", "Next-year budget set; disbursing", "#f9a825"),
+                cls.closed: ("已结束", "Closed", "#2e7d32")}
+
+
+class DistrictState(LabelledChoice):
+    """State of one district within a cycle."""
+
+    verifying = "verifying"
+    verified = "verified"
+    computed = "computed"
+    publicity = "publicity"
+    approved = "approved"
+    reviewed = "reviewed"
+    reconciled = "reconciled"
+
+    @classmethod
+    def LABELS(cls):  # noqa: N802
+        return {cls.verifying: ("面积核定中", "Verifying areas", "#90a4ae"),
+                cls.verified: ("面积已核定", "Areas verified", "#64b5f6"),
+                cls.computed: ("已测算补偿", "Entitlements computed", "#4fc3f7"),
+                cls.publicity: ("公示中", "In publicity", "#ffb74d"),
+                cls.approved: ("区林业、财政已审核", "Approved by district forestry and finance", "#81c784"),
+                cls.reviewed: ("市级已审查", "Reviewed by the city", "#7986cb"),
+                cls.reconciled: ("已对账", "Reconciled", "#388e3c")}
+
+
+class LineStatus(LabelledChoice):
+    """State of one payee's compensation line."""
+
+    computed = "computed"
+    posted = "posted"
+    held = "held"
+    issued = "issued"
+    paid = "paid"
+    failed = "failed"
+    cancelled = "cancelled"
+
+    @classmethod
+    def LABELS(cls):  # noqa: N802
+        return {cls.computed: ("已测算", "Computed", "#90a4ae"), cls.posted: ("已公示", "Posted", "#ffb74d"),
+                cls.held: ("异议暂缓", "Held by objection", "#e53935"), cls.issued: ("已发送银行", "Sent to bank", "#29b6f6"),
+                cls.paid: ("已支付", "Paid", "#2e7d32"), cls.failed: ("支付失败/退回", "Failed or returned", "#c62828"),
+                cls.cancelled: ("已取消", "Cancelled", "#616161")}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from gzgov.core.money import AREA_SCALE, round_half_up_div, split_fen
+from gzgov.core.money import AREA_SCALE, round_half_up_div
 from gzgov.forest.choices import Grade, Tier
 
 
@@ -78,22 +78,12 @@ class SourceSplit:
     district_increment: int
 
 
-def split_district(amounts: list[int], base_fen: int, city_share_bp: int) -> list[SourceSplit]:
-    """Split every line of one district into budget sources so that each source's lines add up
-    exactly to that source's district total.
-
-    The district's base part is min(base, total); the increment (total - base) is shared with the
-    city taking `city_share_bp`/10000. District totals per source are fixed first, then each source
-    total is apportioned over the lines by largest remainder; a line's three parts always add up to
-    the line amount.
-    """
-    total = sum(amounts)
-    if total == 0:
-        return [SourceSplit(0, 0, 0) for _ in amounts]
-    base_total = min(base_fen, total)
-    increment = total - base_total
-    city_incr_total = round_half_up_div(increment * city_share_bp, 10_000)
-    bases = split_fen(base_total, amounts)
-    rest = [a - b for a, b in zip(amounts, bases, strict=True)]
-    city = split_fen(city_incr_total, rest) if city_incr_total and sum(rest) else [0] * len(amounts)
-    return [SourceSplit(b, c, r - c) for b, c, r in zip(bases, city, rest, strict=True)]
+def split_line(amount: int, district_base: int, district_total: int, city_share_bp: int) -> SourceSplit:
+    """A line's budget sources (forest §8(2)): its share of the district's 2012 base (paid by the city),
+    then the increment shared city/district at `city_share_bp`/10000. The parts add up to the line; each
+    source's lines add up to that source's own total, so each source reconciles on its own."""
+    base = round_half_up_div(amount * district_base, district_total) if district_total > 0 else 0
+    base = min(base, amount)
+    increment = amount - base
+    city = round_half_up_div(increment * city_share_bp, 10_000)
+    return SourceSplit(base, city, increment - city)

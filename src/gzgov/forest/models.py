@@ -126,9 +126,14 @@ class DistrictCycle(Base):
     verified_iii_e4: Mapped[int | None] = mapped_column()
     verified_by: Mapped[str] = mapped_column(S(64), default="")
     verified_at: Mapped[datetime | None] = mapped_column(DateTime)
+    split_base_fen: Mapped[int] = mapped_column(default=0)  # the 2012 base applied to this district
+    split_total_fen: Mapped[int] = mapped_column(default=0)  # the district's total when lines were computed
+    city_share_bp: Mapped[int] = mapped_column(Integer, default=0)
     forestry_approved_by: Mapped[str] = mapped_column(S(64), default="")
     finance_approved_by: Mapped[str] = mapped_column(S(64), default="")
     approved_at: Mapped[datetime | None] = mapped_column(DateTime)
+    reviewed_by: Mapped[str] = mapped_column(S(64), default="")
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class VillagePublicity(Base):

@@ -1,0 +1,328 @@
+"""The yearly compensation cycle as a state machine (年度补偿周期, forest §5 and §7).
+
+open -> each district: verifying -> verified -> computed -> publicity -> approved -> reviewed
+-> cycle reviewed -> budgeted (next-year budget) -> disbursement and reconciliation (payments.py) -> closed.
+
+Every transition is one service function: it checks the permission and district scope, the
+state, and the version the official acted on (so two officials acting at once cannot both win),
+writes the change and its audit entry in the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date, datetime
+from functools import lru_cache
+
+import yaml
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from gzgov.config import get_settings
+from gzgov.core import audit
+from gzgov.core.auth import Actor
+from gzgov.core.calendar_store import calendar
+from gzgov.core.db import SHANGHAI, now
+from gzgov.core.errors import GzgovError, StaleAction
+from gzgov.core.geo import district_name
+from gzgov.core.money import fmt_area, parse_area
+from gzgov.forest.choices import FOREST_DISTRICTS, CycleState, DistrictState, Grade, LineStatus
+from gzgov.forest.entitlement import line_amount, split_line
+from gzgov.forest.funding import all_funding
+from gzgov.forest.models import Cycle, DistrictCycle, EntitlementLine, Parcel, Payee, VillagePublicity
+from gzgov.forest.standards import rates_for
+from gzgov.forest.totals import PAYABLE
+
+
+@lru_cache(maxsize=1)
+def cycle_rules() -> dict:
+    with open(get_settings().data_dir / "forest" / "rules.yaml", encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+def today_shanghai() -> date:
+    return datetime.now(SHANGHAI).date()
+
+
+def refuse(code: str, zh: str, en: str, **details: object) -> GzgovError:
+    return GzgovError(code, zh, en, **details)
+
+
+def get_cycle(session: Session, year: int) -> Cycle:
+    c = session.scalar(select(Cycle).where(Cycle.year == year))
+    if c is None:
+        raise refuse("no_cycle", f"{year} 年补偿周期尚未开启", f"The {year} cycle has not been opened", year=year)
+    return c
+
+
+def get_district_cycle(session: Session, year: int, district_code: str) -> tuple[Cycle, DistrictCycle]:
+    c = get_cycle(session, year)
+    dc = session.scalar(select(DistrictCycle).where(DistrictCycle.cycle_id == c.id,
+                                                    DistrictCycle.district_code == district_code))
+    if dc is None:
+        raise refuse("no_district_cycle", f"{district_name(district_code)}不在本周期内",
+                     f"{district_name(district_code, 'en')} is not part of this cycle")
+    return c, dc
+
+
+def bump(session: Session, row: Cycle | DistrictCycle, expected_version: int | None, what_zh: str, what_en: str) -> None:
+    """Optimistic lock: the update succeeds only on the version the official saw."""
+    version = row.version if expected_version is None else expected_version
+    model = type(row)
+    res = session.execute(update(model).where(model.id == row.id, model.version == version)
+                          .values(version=version + 1).execution_options(synchronize_session=False))
+    if res.rowcount != 1:
+        raise StaleAction(what_zh, what_en)
+    session.refresh(row)
+
+
+def _require_state(dc: DistrictCycle, allowed: set[DistrictState], action_zh: str, action_en: str) -> None:
+    if dc.state not in allowed:
+        st = DistrictState(dc.state)
+        raise refuse("wrong_state", f"{district_name(dc.district_code)}当前为“{st.zh}”，不能{action_zh}",
+                     f"{district_name(dc.district_code, 'en')} is at “{st.en}”; cannot {action_en}", state=dc.state)
+
+
+def _transition(session: Session, actor: Actor, dc: DistrictCycle, new: DistrictState, expected_version: int | None,
+                action: str, reason: str = "", extra: dict | None = None) -> None:
+    before = dc.state
+    bump(session, dc, expected_version, f"{district_name(dc.district_code)}本年度周期", "This district's cycle")
+    dc.state = new.value
+    session.flush()
+    audit.record(session, actor.username, action, "forest_district_cycle", f"{dc.cycle_id}:{dc.district_code}",
+                 before={"state": before}, after={"state": new.value} | (extra or {}), reason=reason)
+
+
+def open_cycle(session: Session, actor: Actor, year: int) -> Cycle:
+    actor.require("forest.cycle.open")
+    rates_for(session, year)  # refuses a year without approved standards
+    if session.scalar(select(Cycle).where(Cycle.year == year)) is not None:
+        raise refuse("cycle_exists", f"{year} 年补偿周期已开启", f"The {year} cycle is already open")
+    districts = sorted(set(session.scalars(select(Parcel.district_code).where(PAYABLE).distinct())) & FOREST_DISTRICTS)
+    if not districts:
+        raise refuse("empty_registry", "登记中没有可补偿的小班，请先导入登记", "The registry has no payable parcels; import it first")
+    c = Cycle(year=year, state=CycleState.open.value, opened_by=actor.username)
+    session.add(c)
+    session.flush()
+    for code in districts:
+        session.add(DistrictCycle(cycle_id=c.id, district_code=code, state=DistrictState.verifying.value))
+    session.flush()
+    audit.record(session, actor.username, "cycle.open", "forest_cycle", year, after={"state": c.state, "districts": districts})
+    return c
+
+
+def registry_areas(session: Session, district_code: str) -> dict[Grade, int]:
+    rows = session.execute(select(Parcel.grade, func.sum(Parcel.area_e4)).where(
+        PAYABLE, Parcel.district_code == district_code).group_by(Parcel.grade))
+    return {Grade(g): int(a) for g, a in rows}
+
+
+def verify_areas(session: Session, actor: Actor, year: int, district_code: str, areas_mu: dict[str, str],
+                 expected_version: int | None = None, reason: str = "") -> DistrictCycle:
+    """District area verification (核定面积): the district records its verified area by grade."""
+    actor.require("forest.area.verify", district_code)
+    _c, dc = get_district_cycle(session, year, district_code)
+    _require_state(dc, {DistrictState.verifying, DistrictState.verified, DistrictState.computed}, "核定面积",
+                   "verify areas")
+    try:
+        parsed = {g: parse_area(areas_mu.get(g.value, "0") or "0") for g in Grade}
+    except ValueError as exc:
+        raise refuse("bad_area", f"面积无效：{exc}", f"Invalid area: {exc}") from exc
+    dc.verified_i_e4, dc.verified_ii_e4, dc.verified_iii_e4 = parsed[Grade.I], parsed[Grade.II], parsed[Grade.III]
+    dc.verified_by, dc.verified_at = actor.username, now()
+    _transition(session, actor, dc, DistrictState.verified, expected_version, "cycle.verify_areas", reason,
+                {"verified_e4": {g.value: a for g, a in parsed.items()}})
+    return dc
+
+
+def verified_areas(dc: DistrictCycle) -> dict[Grade, int]:
+    return {Grade.I: dc.verified_i_e4 or 0, Grade.II: dc.verified_ii_e4 or 0, Grade.III: dc.verified_iii_e4 or 0}
+
+
+def area_mismatch(session: Session, dc: DistrictCycle) -> dict[str, tuple[int, int]]:
+    """Grades where the registry's payable area differs from the district's verified total."""
+    reg = registry_areas(session, dc.district_code)
+    ver = verified_areas(dc)
+    return {g.value: (ver[g], reg.get(g, 0)) for g in Grade if ver[g] != reg.get(g, 0)}
+
+
+def _aggregate(session: Session, district_code: str, village: tuple[str, str] | None = None):
+    q = (select(Parcel.payee_id, Parcel.town, Parcel.village, Parcel.grade, func.sum(Parcel.area_e4))
+         .where(PAYABLE, Parcel.district_code == district_code)
+         .group_by(Parcel.payee_id, Parcel.town, Parcel.village, Parcel.grade))
+    if village:
+        q = q.where(Parcel.town == village[0], Parcel.village == village[1])
+    acc: dict[tuple[int, str, str], dict[Grade, int]] = {}
+    for payee_id, town, vil, grade, area in session.execute(q):
+        acc.setdefault((payee_id, town, vil), {})[Grade(grade)] = int(area)
+    return acc
+
+
+def compute_district(session: Session, actor: Actor, year: int, district_code: str,
+                     expected_version: int | None = None) -> int:
+    """Entitlement computation (测算): one line per payee and village from the registry. Refused while the
+    registry's areas differ from the verified totals. Returns the number of lines."""
+    actor.require("forest.compute", district_code)
+    c, dc = get_district_cycle(session, year, district_code)
+    _require_state(dc, {DistrictState.verified, DistrictState.computed}, "测算补偿", "compute entitlements")
+    mismatch = area_mismatch(session, dc)
+    if mismatch:
+        text = "; ".join(f"{g}: {fmt_area(v)} / {fmt_area(r)}" for g, (v, r) in mismatch.items())
+        raise refuse("area_mismatch", f"登记面积与核定面积不一致（等级: 核定 / 登记，亩：{text}），请更正登记或重新核定",
+                     f"Registry areas differ from the verified totals (grade: verified / registry, mu: {text}); "
+                     "correct the registry or re-verify", mismatch=mismatch)
+    rates = rates_for(session, year)
+    session.execute(delete(EntitlementLine).where(EntitlementLine.cycle_id == c.id,
+                                                  EntitlementLine.district_code == district_code))
+    agg = _aggregate(session, district_code)
+    amounts = {k: line_amount(v, rates) for k, v in agg.items()}
+    funding = all_funding(session).get(district_code)
+    dc.split_total_fen = sum(amounts.values())
+    dc.split_base_fen = min(funding.base_2012_fen, dc.split_total_fen) if funding else 0
+    dc.city_share_bp = funding.city_share_bp if funding else 0
+    rows = []
+    for (payee_id, town, vil), areas in agg.items():
+        amt = amounts[(payee_id, town, vil)]
+        s = split_line(amt, dc.split_base_fen, dc.split_total_fen, dc.city_share_bp)
+        rows.append({"cycle_id": c.id, "district_code": district_code, "town": town, "village": vil,
+                     "payee_id": payee_id, "area_i_e4": areas.get(Grade.I, 0), "area_ii_e4": areas.get(Grade.II, 0),
+                     "area_iii_e4": areas.get(Grade.III, 0), "amount_fen": amt, "status": LineStatus.computed.value,
+                     "base_fen": s.base, "city_increment_fen": s.city_increment,
+                     "district_increment_fen": s.district_increment, "difference_reason": ""})
+    for i in range(0, len(rows), 5000):
+        session.execute(EntitlementLine.__table__.insert(), rows[i:i + 5000])
+    _transition(session, actor, dc, DistrictState.computed, expected_version, "cycle.compute", "",
+                {"lines": len(rows), "total_fen": dc.split_total_fen})
+    return len(rows)
+
+
+def _snapshot_digest(lines: list[EntitlementLine]) -> str:
+    body = json.dumps([[ln.id, ln.payee_id, ln.amount_fen, ln.posted_account_index] for ln in lines])
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def villages(session: Session, cycle_id: int, district_code: str) -> list[tuple[str, str]]:
+    q = (select(EntitlementLine.town, EntitlementLine.village).where(
+        EntitlementLine.cycle_id == cycle_id, EntitlementLine.district_code == district_code).distinct()
+        .order_by(EntitlementLine.town, EntitlementLine.village))
+    return [(t, v) for t, v in session.execute(q)]
+
+
+def post_publicity(session: Session, actor: Actor, year: int, district_code: str, start: date,
+                   only: list[tuple[str, str]] | None = None, expected_version: int | None = None) -> list[VillagePublicity]:
+    """Post the payee list of each village (or the given villages) from `start` for at least the
+    minimum working days (forest §7); what is posted is frozen as the snapshot."""
+    actor.require("forest.publicity.manage", district_code)
+    c, dc = get_district_cycle(session, year, district_code)
+    _require_state(dc, {DistrictState.computed, DistrictState.publicity}, "公示", "post publicity")
+    n_days = int(cycle_rules()["publicity"]["min_working_days"])
+    end = calendar(session).add_working_days(start, n_days)
+    posted_already = {(p.town, p.village) for p in session.scalars(select(VillagePublicity).where(
+        VillagePublicity.cycle_id == c.id, VillagePublicity.district_code == district_code))}
+    targets = [v for v in (only or villages(session, c.id, district_code)) if v not in posted_already]
+    if not targets:
+        raise refuse("nothing_to_post", "没有待公示的村", "No village is waiting to be posted")
+    account_of = dict(session.execute(select(Payee.id, Payee.account_index).where(Payee.id.in_(
+        select(EntitlementLine.payee_id).where(EntitlementLine.cycle_id == c.id,
+                                               EntitlementLine.district_code == district_code)))).all())
+    out = []
+    for town, vil in targets:
+        lines = session.scalars(select(EntitlementLine).where(
+            EntitlementLine.cycle_id == c.id, EntitlementLine.district_code == district_code,
+            EntitlementLine.town == town, EntitlementLine.village == vil).order_by(EntitlementLine.id)).all()
+        if not lines:
+            raise refuse("no_lines", f"{town}{vil}没有补偿明细", f"{town} {vil} has no lines")
+        for ln in lines:
+            ln.status = LineStatus.posted.value
+            ln.posted_amount_fen, ln.posted_payee_id = ln.amount_fen, ln.payee_id
+            ln.posted_account_index = account_of.get(ln.payee_id, "")
+        pub = VillagePublicity(cycle_id=c.id, district_code=district_code, town=town, village=vil, start_date=start,
+                               end_date=end, working_days=n_days, lines=len(lines),
+                               total_fen=sum(ln.amount_fen for ln in lines), snapshot_sha256=_snapshot_digest(lines),
+                               posted_by=actor.username)
+        session.add(pub)
+        out.append(pub)
+    session.flush()
+    if dc.state != DistrictState.publicity:
+        _transition(session, actor, dc, DistrictState.publicity, expected_version, "cycle.publicity_start")
+    else:
+        bump(session, dc, expected_version, "本区本年度周期", "This district's cycle")
+    audit.record(session, actor.username, "publicity.post", "forest_district_cycle", f"{c.id}:{district_code}",
+                 after={"villages": len(out), "start": start, "end": end, "working_days": n_days,
+                        "basis": cycle_rules()["publicity"]["basis"]})
+    return out
+
+
+def publicity_of(session: Session, cycle_id: int, district_code: str) -> dict[tuple[str, str], VillagePublicity]:
+    return {(p.town, p.village): p for p in session.scalars(select(VillagePublicity).where(
+        VillagePublicity.cycle_id == cycle_id, VillagePublicity.district_code == district_code))}
+
+
+def approve_district(session: Session, actor: Actor, year: int, district_code: str, today: date | None = None,
+                     expected_version: int | None = None, reason: str = "") -> DistrictCycle:
+    """District forestry and finance approval (区林业、财政审核): both are needed; every village's
+    publicity must have ended (forest §7). Lines held by objections stay held."""
+    today = today or today_shanghai()
+    if actor.can("forest.approve.forestry", district_code):
+        field = "forestry_approved_by"
+    else:
+        actor.require("forest.approve.finance", district_code)
+        field = "finance_approved_by"
+    c, dc = get_district_cycle(session, year, district_code)
+    _require_state(dc, {DistrictState.publicity}, "审核", "approve")
+    pubs = publicity_of(session, c.id, district_code)
+    missing = [f"{t}{v}" for t, v in villages(session, c.id, district_code) if (t, v) not in pubs]
+    if missing:
+        raise refuse("publicity_missing", f"尚有 {len(missing)} 个村未公示（如 {missing[0]}）",
+                     f"{len(missing)} village(s) not yet posted (e.g. {missing[0]})")
+    running = [p for p in pubs.values() if p.end_date >= today]
+    if running:
+        p = max(running, key=lambda x: x.end_date)
+        raise refuse("publicity_running", f"公示期未满：{p.town}{p.village}公示至 {p.end_date}（不少于十五个工作日）",
+                     f"Publicity has not ended: {p.town} {p.village} runs until {p.end_date} (at least 15 working days)")
+    if getattr(dc, field):
+        raise refuse("already_approved", "本部门已审核", "Your bureau has already approved")
+    setattr(dc, field, actor.username)
+    if dc.forestry_approved_by and dc.finance_approved_by:
+        dc.approved_at = now()
+        _transition(session, actor, dc, DistrictState.approved, expected_version, "cycle.approve", reason,
+                    {field: actor.username})
+    else:
+        bump(session, dc, expected_version, "本区本年度周期", "This district's cycle")
+        audit.record(session, actor.username, "cycle.approve_part", "forest_district_cycle",
+                     f"{c.id}:{district_code}", after={field: actor.username}, reason=reason)
+    return dc
+
+
+def city_review(session: Session, actor: Actor, year: int, district_code: str, expected_version: int | None = None,
+                reason: str = "") -> DistrictCycle:
+    """City review, consolidation and clearing of an approved district (市林业园林部门审查、汇总和清算, forest §5)."""
+    actor.require("forest.city.review")
+    c, dc = get_district_cycle(session, year, district_code)
+    _require_state(dc, {DistrictState.approved}, "市级审查", "review")
+    if area_mismatch(session, dc):
+        raise refuse("area_mismatch", "登记面积与核定面积不一致，退回区级处理",
+                     "Registry areas no longer match the verified totals; return to the district")
+    dc.reviewed_by, dc.reviewed_at = actor.username, now()
+    _transition(session, actor, dc, DistrictState.reviewed, expected_version, "cycle.city_review", reason)
+    pending = session.scalar(select(func.count()).select_from(DistrictCycle).where(
+        DistrictCycle.cycle_id == c.id, DistrictCycle.state != DistrictState.reviewed.value))
+    if pending == 0:
+        c.state = CycleState.reviewed.value
+        bump(session, c, None, "本年度周期", "This cycle")
+        audit.record(session, actor.username, "cycle.reviewed", "forest_cycle", year, after={"state": c.state})
+    return dc
+
+
+def set_budget(session: Session, actor: Actor, year: int, note: str, expected_version: int | None = None) -> Cycle:
+    """Next-year budget figures (下一年度一般性转移支付预算, forest §5) by the city finance bureau."""
+    actor.require("forest.budget")
+    c = get_cycle(session, year)
+    if c.state != CycleState.reviewed:
+        raise refuse("wrong_state", "市级审查汇总清算完成后才能编制预算", "The budget follows the city's review of every district")
+    c.state, c.budget_note = CycleState.budgeted.value, note
+    bump(session, c, expected_version, "本年度周期", "This cycle")
+    audit.record(session, actor.username, "cycle.budget", "forest_cycle", year, after={"state": c.state, "note": note},
+                 reason=note)
+    return c
