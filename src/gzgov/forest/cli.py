@@ -79,3 +79,12 @@ def publicity_end(start: str = typer.Option(..., "--start", help="YYYY-MM-DD"),
         emit_json(data)
     else:
         typer.echo(f"公示自 {data['start']} 起 {working_days} 个工作日，至 {data['end']} 止")
+
+
+def _mount() -> None:
+    from gzgov.forest.cli_cycle import app as cycle_app
+
+    app.add_typer(cycle_app, name="cycle")
+
+
+_mount()
