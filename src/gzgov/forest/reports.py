@@ -1,0 +1,168 @@
+"""Reports and exports (报表与导出): village publicity rosters (PDF/XLSX), summaries by grade and tier,
+year-over-year, and exceptions for audit. Personal numbers are masked in every export; only the
+bank payment file (payments.py) carries them in full."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from gzgov.core.auth import Actor
+from gzgov.core.geo import district_name
+from gzgov.core.identity import IdentityError, get_cipher, validate_credit_code, validate_id_card
+from gzgov.core.money import fmt_area, fmt_yuan
+from gzgov.core.tabular import xlsx_bytes
+from gzgov.forest.choices import PayeeKind
+from gzgov.forest.cycle import area_mismatch, cycle_rules, get_cycle, get_district_cycle, publicity_of
+from gzgov.forest.models import DistrictCycle, EntitlementLine, Parcel, Payee, VillagePublicity
+from gzgov.forest.standards import rates_for
+from gzgov.forest.totals import compute_totals
+
+ROSTER_HEADER = ["序号 No.", "补偿对象 Payee", "证件号码（脱敏） ID (masked)", "Ⅰ级面积（亩）", "Ⅱ级面积（亩）",
+                 "Ⅲ级面积（亩）", "补偿金额（元） Amount", "开户银行 Bank", "账号（脱敏） Account (masked)"]
+
+
+@dataclass
+class Roster:
+    year: int
+    district_code: str
+    town: str
+    village: str
+    rows: list[list[str]]
+    total_fen: int
+    publicity: VillagePublicity | None
+    basis: str
+    rates: dict[str, str]
+
+
+def village_roster(session: Session, actor: Actor, year: int, district_code: str, town: str, village: str) -> Roster:
+    """The payee list posted in a village (公示名单); the public may read it."""
+    actor.require("forest.publicity.view", district_code if actor.is_district else None)
+    c, _dc = get_district_cycle(session, year, district_code)
+    q = (select(EntitlementLine, Payee).join(Payee, Payee.id == EntitlementLine.payee_id)
+         .where(EntitlementLine.cycle_id == c.id, EntitlementLine.district_code == district_code,
+                EntitlementLine.town == town, EntitlementLine.village == village).order_by(EntitlementLine.id))
+    rows, total = [], 0
+    for i, (ln, p) in enumerate(session.execute(q), start=1):
+        amount = ln.posted_amount_fen if ln.posted_amount_fen is not None else ln.amount_fen
+        total += amount
+        rows.append([str(i), p.name, p.id_masked, fmt_area(ln.area_i_e4), fmt_area(ln.area_ii_e4),
+                     fmt_area(ln.area_iii_e4), fmt_yuan(amount), p.bank_name, p.account_masked])
+    rates = rates_for(session, year)
+    return Roster(year, district_code, town, village, rows, total, publicity_of(session, c.id, district_code).get(
+        (town, village)), cycle_rules()["publicity"]["basis"],
+        {g.value: fmt_yuan(r) for g, r in rates.compensation.items()})
+
+
+def roster_xlsx(r: Roster) -> bytes:
+    title = f"{r.year}年{district_name(r.district_code)}{r.town}{r.village}生态公益林补偿对象公示名单"
+    rows = [[title], [f"公示期 {r.publicity.start_date} 至 {r.publicity.end_date}" if r.publicity else "未公示"], *r.rows,
+            ["合计 Total", "", "", "", "", "", fmt_yuan(r.total_fen), "", ""]]
+    return xlsx_bytes({"公示名单": (ROSTER_HEADER, rows)})
+
+
+def roster_pdf(r: Roster) -> bytes:
+    """A printable A4 roster for posting in the village (WeasyPrint, CJK font)."""
+    from jinja2 import Environment, PackageLoader, select_autoescape
+    from weasyprint import HTML
+
+    env = Environment(loader=PackageLoader("gzgov.forest", "templates"), autoescape=select_autoescape())
+    html = env.get_template("forest/roster_print.html").render(
+        r=r, header=ROSTER_HEADER, district=district_name(r.district_code), total=fmt_yuan(r.total_fen))
+    return HTML(string=html).write_pdf()
+
+
+def summary(session: Session, actor: Actor, year: int) -> dict:
+    """City or district summary by grade and tier, with the year before beside it."""
+    this = compute_totals(session, actor, year)
+    out = {"year": year, "this": this, "previous": None}
+    try:
+        out["previous"] = compute_totals(session, actor, year - 1)
+    except Exception:  # noqa: BLE001 - the year before may have no approved standard; show none
+        out["previous"] = None
+    return out
+
+
+@dataclass
+class Exceptions:
+    several_villages: list[dict]
+    invalid_ids: list[dict]
+    no_account: list[dict]
+    changed_after_publicity: list[dict]
+    area_mismatch: list[dict]
+
+    def counts(self) -> dict[str, int]:
+        return {k: len(v) for k, v in self.__dict__.items()}
+
+
+def exceptions(session: Session, actor: Actor, year: int | None = None, limit: int = 1000) -> Exceptions:
+    """Exceptions for audit (审计异常): one person paid in several villages, invalid IDs, payees without
+    accounts, parcels changed after their village's publicity, district areas not matching the verified total."""
+    actor.require("forest.view")
+    scope = actor.district_filter()
+    several = session.execute(
+        select(Parcel.payee_id, func.count(func.distinct(Parcel.town + "/" + Parcel.village)))
+        .where(*([Parcel.district_code == scope] if scope else [])).group_by(Parcel.payee_id)
+        .having(func.count(func.distinct(Parcel.town + "/" + Parcel.village)) > 1).limit(limit)).all()
+    payees = {p.id: p for p in session.scalars(select(Payee).where(Payee.id.in_([r[0] for r in several])))}
+    several_rows = [{"payee": payees[pid].name, "id_masked": payees[pid].id_masked, "villages": int(n)}
+                    for pid, n in several]
+    q = select(Payee).where(*([Payee.district_code == scope] if scope else []))
+    invalid, no_account = [], []
+    cipher = get_cipher()
+    for p in session.scalars(q).yield_per(5000):
+        if not p.account_index and len(no_account) < limit:
+            no_account.append({"payee": p.name, "id_masked": p.id_masked, "district": district_name(p.district_code)})
+        try:
+            number = cipher.decrypt(p.id_enc)
+            (validate_id_card if PayeeKind(p.kind).personal else validate_credit_code)(number)
+        except IdentityError as e:
+            if len(invalid) < limit:
+                invalid.append({"payee": p.name, "id_masked": p.id_masked, "reason": f"{e.zh} / {e.en}"})
+    changed, mismatch = [], []
+    if year is not None:
+        c = get_cycle(session, year)
+        changed = [{"parcel": code, "village": f"{town}{vil}", "changed_at": str(at), "posted_at": str(posted)}
+                   for code, town, vil, at, posted in session.execute(
+                       select(Parcel.code, Parcel.town, Parcel.village, Parcel.updated_at, VillagePublicity.posted_at)
+                       .join(VillagePublicity, (VillagePublicity.district_code == Parcel.district_code)
+                             & (VillagePublicity.town == Parcel.town) & (VillagePublicity.village == Parcel.village))
+                       .where(VillagePublicity.cycle_id == c.id, Parcel.updated_at > VillagePublicity.posted_at,
+                              *([Parcel.district_code == scope] if scope else [])).limit(limit))]
+        for dc in session.scalars(select(DistrictCycle).where(DistrictCycle.cycle_id == c.id)):
+            if scope and dc.district_code != scope or dc.verified_at is None:
+                continue
+            for grade, (verified, registry) in area_mismatch(session, dc).items():
+                mismatch.append({"district": district_name(dc.district_code), "grade": grade,
+                                 "verified_mu": fmt_area(verified), "registry_mu": fmt_area(registry)})
+    return Exceptions(several_rows, invalid, no_account, changed, mismatch)
+
+
+EXCEPTION_TITLES = {
+    "several_villages": ("同一对象在多个村受偿", "Paid in several villages"),
+    "invalid_ids": ("证件号码无效", "Invalid ID numbers"),
+    "no_account": ("无银行账户的补偿对象", "Payees without an account"),
+    "changed_after_publicity": ("公示后变更的小班", "Parcels changed after publicity"),
+    "area_mismatch": ("登记面积与核定面积不符", "Registry area differs from verified total"),
+}
+
+
+def exceptions_xlsx(ex: Exceptions) -> bytes:
+    sheets = {}
+    for key, rows in ex.__dict__.items():
+        zh, _en = EXCEPTION_TITLES[key]
+        header = list(rows[0].keys()) if rows else ["-"]
+        sheets[zh] = (header, ([str(v) for v in r.values()] for r in rows))
+    return xlsx_bytes(sheets)
+
+
+def district_lines_by_state(session: Session, cycle_id: int) -> dict[str, dict[str, int]]:
+    out: dict[str, dict[str, int]] = defaultdict(dict)
+    for d, st, n in session.execute(select(EntitlementLine.district_code, EntitlementLine.status, func.count())
+                                    .where(EntitlementLine.cycle_id == cycle_id)
+                                    .group_by(EntitlementLine.district_code, EntitlementLine.status)):
+        out[d][st] = int(n)
+    return out
