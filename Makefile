@@ -30,7 +30,7 @@ system-deps: ## Debian packages: Chromium for browser tests, a CJK font for PDFs
 	fi
 
 demo: install system-deps ## build the full-scale demo database and serve it
-	$(BIN)/gzgov demo
+	$(BIN)/gzgov demo $(DEMO_ARGS)
 	$(BIN)/gzgov serve --host $(HOST) --port $(PORT)
 
 serve: install ## serve the platform on the configured database
