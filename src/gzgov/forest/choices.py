@@ -6,6 +6,15 @@ The single source for stored values, badges and chart colours.
 from __future__ import annotations
 
 from enum import StrEnum
+from functools import cache
+
+
+@cache
+def _lookup(cls: type) -> dict[str, object]:
+    table: dict[str, object] = dict(cls.ALIASES())
+    for member, (zh, en, _c) in cls.LABELS().items():
+        table.update({member.value: member, zh: member, en: member, en.lower(): member})
+    return table
 
 
 class LabelledChoice(StrEnum):
@@ -32,12 +41,9 @@ class LabelledChoice(StrEnum):
 
     @classmethod
     def parse(cls, text: str):
-        """A member from its value, Chinese or English label (None when nothing matches)."""
+        """A member from its value, Chinese or English label or alias (None when nothing matches)."""
         t = (text or "").strip()
-        for member, (zh, en, _c) in cls.LABELS().items():
-            if t in (member.value, zh, en) or t.lower() == en.lower():
-                return member
-        return cls.ALIASES().get(t)
+        return _lookup(cls).get(t) or _lookup(cls).get(t.lower())
 
     @classmethod
     def ALIASES(cls) -> dict:  # noqa: N802

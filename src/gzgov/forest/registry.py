@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from gzgov.core import audit
 from gzgov.core.auth import Actor
+from gzgov.core.bulk import bulk_insert
 from gzgov.core.db import now
 from gzgov.core.errors import GzgovError
 from gzgov.core.geo import find_district
@@ -169,15 +170,15 @@ class _Validator:
         id_number = self._id_ok[key]
         if id_number is None:
             return None
-        if account:
-            try:
-                account = validate_bank_account(account, personal=kind.personal)
-            except IdentityError as e:
-                self.err(n, "bank_account", e.zh, e.en)
         if bool(account) != bool(r.get("bank_name")):
             self.err(n, "bank_name", "开户银行和银行账号须同时填写或同时留空", "bank and account must be given together or both left empty")
         seen = self.payees.get(id_number)
         if seen is None:
+            if account:  # checked once per payee; later rows must repeat it exactly
+                try:
+                    account = validate_bank_account(account, personal=kind.personal)
+                except IdentityError as e:
+                    self.err(n, "bank_account", e.zh, e.en)
             self.payees[id_number] = PayeeIn(kind.value, r["payee_name"], id_number, r.get("bank_name", ""), account,
                                              district_code, n)
             return id_number
@@ -256,8 +257,9 @@ def _upsert_payees(session: Session, actor: Actor, payees: dict[str, PayeeIn], r
         audit.record(session, actor.username, "payee.update", "forest_payee", old.id_masked, before=b, after=a,
                      reason=f"导入 {result.filename}")
         result.payees_updated += 1
-    for chunk in _chunks(new_rows):
-        session.execute(insert(Payee), chunk)
+    if new_rows:
+        cols = list(new_rows[0])
+        bulk_insert(session, Payee.__table__, cols, (tuple(r[c] for c in cols) for r in new_rows))
     result.payees_created = len(new_rows)
     ids: dict[str, int] = {}
     for chunk in _chunks(list(by_index)):
@@ -279,7 +281,7 @@ def _upsert_parcels(session: Session, actor: Actor, parcels: dict[str, dict], pa
         values = {f: p[f] for f in PARCEL_FIELDS} | {"payee_id": payee_ids[p["payee"]]}
         old = existing.get(code)
         if old is None:
-            new_rows.append(values | {"code": code, "version": 1, "updated_at": stamp})
+            new_rows.append(values | {"code": code, "version": 1, "updated_at": stamp, "redesignation": "", "consent_ref": ""})
             continue
         before = {f: old[3 + i] for i, f in enumerate(PARCEL_FIELDS)} | {"payee_id": old[2]}
         if before == values:
@@ -291,8 +293,9 @@ def _upsert_parcels(session: Session, actor: Actor, parcels: dict[str, dict], pa
         audit.record(session, actor.username, "parcel.update", "forest_parcel", code, before=b, after=a,
                      reason=f"导入 {result.filename}")
         result.parcels_updated += 1
-    for chunk in _chunks(new_rows):
-        session.execute(insert(Parcel), chunk)
+    if new_rows:
+        cols = list(new_rows[0])
+        bulk_insert(session, Parcel.__table__, cols, (tuple(r[c] for c in cols) for r in new_rows))
     result.parcels_created = len(new_rows)
 
 
