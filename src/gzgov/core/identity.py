@@ -162,7 +162,10 @@ def luhn_check_digit(payload: str) -> str:
     """Luhn (模10) check digit to append to `payload` (digits only)."""
     if not payload or not payload.isascii() or not payload.isdigit():
         raise IdentityError(
-            "invalid_bank_card", "银行卡号只能包含数字", "A bank card number may contain digits only", reason="format"
+            "invalid_bank_card",
+            "银行卡号只能包含数字",
+            "A bank card number may contain digits only",
+            reason="format",
         )
     total = 0
     for i, ch in enumerate(reversed(payload)):
@@ -279,6 +282,8 @@ class FieldCipher:
                 raise ValueError("unknown token version")
             body = token[len(TOKEN_PREFIX) :]
             blob = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+            if base64.urlsafe_b64encode(blob).rstrip(b"=").decode("ascii") != body:
+                raise ValueError("non-canonical token encoding")
             if len(blob) < _NONCE_LEN + _TAG_LEN:
                 raise ValueError("token too short")
             plain = self._aead.decrypt(blob[:_NONCE_LEN], blob[_NONCE_LEN:], None)
@@ -319,7 +324,9 @@ def make_id_card(region6: str, birth: datetime.date, seq3: int, female: bool) ->
     return first17 + id_card_check_digit(first17)
 
 
-def make_credit_code(region6: str, org_body8: str, registration_authority: str = "9", org_type: str = "1") -> str:
+def make_credit_code(
+    region6: str, org_body8: str, registration_authority: str = "9", org_type: str = "1"
+) -> str:
     """A valid synthetic 统一社会信用代码: 登记管理部门码 + 机构类别码 + 行政区划码 + 组织机构代码 + 校验码."""
     body = org_body8.upper()
     if len(region6) != 6 or not region6.isdigit():

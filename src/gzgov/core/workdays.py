@@ -203,14 +203,20 @@ def _expand(items: object, field: str) -> set[date]:
 def parse_schedule(data: dict) -> YearSchedule:
     """Validate a schedule mapping (parsed YAML) strictly and build a YearSchedule."""
     if not isinstance(data, dict):
-        raise _schedule_error("顶层应为映射（year/source/holidays/workdays）", "the top level must be a mapping")
+        raise _schedule_error(
+            "顶层应为映射（year/source/holidays/workdays）", "the top level must be a mapping"
+        )
     unknown = set(data) - {"year", "source", "holidays", "workdays"}
     if unknown:
         names = ", ".join(sorted(map(str, unknown)))
-        raise _schedule_error(f"未知字段：{names}", f"unknown fields: {names}", fields=sorted(map(str, unknown)))
+        raise _schedule_error(
+            f"未知字段：{names}", f"unknown fields: {names}", fields=sorted(map(str, unknown))
+        )
     year = data.get("year")
     if not isinstance(year, int) or isinstance(year, bool) or not 1900 <= year <= 2200:
-        raise _schedule_error("year 应为1900至2200之间的整数年份", "year must be an integer year between 1900 and 2200")
+        raise _schedule_error(
+            "year 应为1900至2200之间的整数年份", "year must be an integer year between 1900 and 2200"
+        )
     source = data.get("source")
     if not isinstance(source, str) or not source.strip():
         raise _schedule_error(
@@ -245,7 +251,9 @@ def parse_schedule(data: dict) -> YearSchedule:
             f"{both[0]} is listed both as a holiday and as a working day",
             value=both[0].isoformat(),
         )
-    return YearSchedule(year=year, holidays=frozenset(holidays), workdays=frozenset(workdays), source=source.strip())
+    return YearSchedule(
+        year=year, holidays=frozenset(holidays), workdays=frozenset(workdays), source=source.strip()
+    )
 
 
 def load_schedule_file(path: str | Path) -> YearSchedule:

@@ -11,17 +11,17 @@ writes the change and its audit entry in the caller's transaction.
 from __future__ import annotations
 
 import hashlib
-import json
 from datetime import date, datetime
 from functools import lru_cache
 
 import yaml
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from gzgov.config import get_settings
 from gzgov.core import audit
 from gzgov.core.auth import Actor
+from gzgov.core.bulk import bulk_insert
 from gzgov.core.calendar_store import calendar
 from gzgov.core.db import SHANGHAI, now
 from gzgov.core.errors import GzgovError, StaleAction
@@ -147,16 +147,23 @@ def area_mismatch(session: Session, dc: DistrictCycle) -> dict[str, tuple[int, i
     return {g.value: (ver[g], reg.get(g, 0)) for g in Grade if ver[g] != reg.get(g, 0)}
 
 
-def _aggregate(session: Session, district_code: str, village: tuple[str, str] | None = None):
-    q = (select(Parcel.payee_id, Parcel.town, Parcel.village, Parcel.grade, func.sum(Parcel.area_e4))
+def _aggregate(session: Session, district_code: str, village: tuple[str, str] | None = None
+               ) -> dict[tuple[int, str, str], dict[Grade, int]]:
+    """Payable area by grade of each (payee, town, village) of a district, summed in the database."""
+    def by(g: Grade):
+        return func.sum(case((Parcel.grade == g.value, Parcel.area_e4), else_=0))
+
+    q = (select(Parcel.payee_id, Parcel.town, Parcel.village, by(Grade.I), by(Grade.II), by(Grade.III))
          .where(PAYABLE, Parcel.district_code == district_code)
-         .group_by(Parcel.payee_id, Parcel.town, Parcel.village, Parcel.grade))
+         .group_by(Parcel.payee_id, Parcel.town, Parcel.village))
     if village:
         q = q.where(Parcel.town == village[0], Parcel.village == village[1])
-    acc: dict[tuple[int, str, str], dict[Grade, int]] = {}
-    for payee_id, town, vil, grade, area in session.execute(q):
-        acc.setdefault((payee_id, town, vil), {})[Grade(grade)] = int(area)
-    return acc
+    return {(pid, town, vil): {Grade.I: int(a1), Grade.II: int(a2), Grade.III: int(a3)}
+            for pid, town, vil, a1, a2, a3 in session.execute(q)}
+
+
+LINE_COLUMNS = ("cycle_id", "district_code", "town", "village", "payee_id", "area_i_e4", "area_ii_e4", "area_iii_e4",
+                "amount_fen", "status", "base_fen", "city_increment_fen", "district_increment_fen", "difference_reason")
 
 
 def compute_district(session: Session, actor: Actor, year: int, district_code: str,
@@ -181,25 +188,20 @@ def compute_district(session: Session, actor: Actor, year: int, district_code: s
     dc.split_total_fen = sum(amounts.values())
     dc.split_base_fen = min(funding.base_2012_fen, dc.split_total_fen) if funding else 0
     dc.city_share_bp = funding.city_share_bp if funding else 0
-    rows = []
-    for (payee_id, town, vil), areas in agg.items():
-        amt = amounts[(payee_id, town, vil)]
-        s = split_line(amt, dc.split_base_fen, dc.split_total_fen, dc.city_share_bp)
-        rows.append({"cycle_id": c.id, "district_code": district_code, "town": town, "village": vil,
-                     "payee_id": payee_id, "area_i_e4": areas.get(Grade.I, 0), "area_ii_e4": areas.get(Grade.II, 0),
-                     "area_iii_e4": areas.get(Grade.III, 0), "amount_fen": amt, "status": LineStatus.computed.value,
-                     "base_fen": s.base, "city_increment_fen": s.city_increment,
-                     "district_increment_fen": s.district_increment, "difference_reason": ""})
-    for i in range(0, len(rows), 5000):
-        session.execute(EntitlementLine.__table__.insert(), rows[i:i + 5000])
+    computed = LineStatus.computed.value
+
+    def rows():
+        for key, areas in agg.items():
+            amt = amounts[key]
+            s = split_line(amt, dc.split_base_fen, dc.split_total_fen, dc.city_share_bp)
+            yield (c.id, district_code, key[1], key[2], key[0], areas[Grade.I], areas[Grade.II], areas[Grade.III],
+                   amt, computed, s.base, s.city_increment, s.district_increment, "")
+
+    bulk_insert(session, EntitlementLine.__table__, LINE_COLUMNS, rows())
+    n = len(agg)
     _transition(session, actor, dc, DistrictState.computed, expected_version, "cycle.compute", "",
-                {"lines": len(rows), "total_fen": dc.split_total_fen})
-    return len(rows)
-
-
-def _snapshot_digest(lines: list[EntitlementLine]) -> str:
-    body = json.dumps([[ln.id, ln.payee_id, ln.amount_fen, ln.posted_account_index] for ln in lines])
-    return hashlib.sha256(body.encode()).hexdigest()
+                {"lines": n, "total_fen": dc.split_total_fen})
+    return n
 
 
 def villages(session: Session, cycle_id: int, district_code: str) -> list[tuple[str, str]]:
@@ -207,6 +209,40 @@ def villages(session: Session, cycle_id: int, district_code: str) -> list[tuple[
         EntitlementLine.cycle_id == cycle_id, EntitlementLine.district_code == district_code).distinct()
         .order_by(EntitlementLine.town, EntitlementLine.village))
     return [(t, v) for t, v in session.execute(q)]
+
+
+def _freeze(session: Session, cycle_id: int, district_code: str, place: tuple[str, str] | None) -> None:
+    """Copy each computed line's amount, payee and the payee's current account into its posted snapshot."""
+    where = [EntitlementLine.cycle_id == cycle_id, EntitlementLine.district_code == district_code,
+             EntitlementLine.status == LineStatus.computed.value]
+    if place:
+        where += [EntitlementLine.town == place[0], EntitlementLine.village == place[1]]
+    account = select(Payee.account_index).where(Payee.id == EntitlementLine.payee_id).scalar_subquery()
+    session.execute(update(EntitlementLine).where(*where).values(
+        status=LineStatus.posted.value, posted_amount_fen=EntitlementLine.amount_fen,
+        posted_payee_id=EntitlementLine.payee_id, posted_account_index=account)
+        .execution_options(synchronize_session=False))
+
+
+def _snapshots(session: Session, cycle_id: int, district_code: str) -> dict[tuple[str, str], tuple[int, int, str]]:
+    """Per village: line count, total and a SHA-256 over (line, payee, amount, account) of what was posted."""
+    out: dict[tuple[str, str], tuple[int, int, str]] = {}
+    cur_key, h, n, total = None, hashlib.sha256(), 0, 0
+    q = (select(EntitlementLine.town, EntitlementLine.village, EntitlementLine.id, EntitlementLine.payee_id,
+                EntitlementLine.posted_amount_fen, EntitlementLine.posted_account_index)
+         .where(EntitlementLine.cycle_id == cycle_id, EntitlementLine.district_code == district_code,
+                EntitlementLine.posted_amount_fen.is_not(None))
+         .order_by(EntitlementLine.town, EntitlementLine.village, EntitlementLine.id))
+    for town, vil, lid, pid, amt, acct in session.execute(q):
+        if (town, vil) != cur_key:
+            if cur_key is not None:
+                out[cur_key] = (n, total, h.hexdigest())
+            cur_key, h, n, total = (town, vil), hashlib.sha256(), 0, 0
+        h.update(f"{lid}|{pid}|{amt}|{acct};".encode())
+        n, total = n + 1, total + amt
+    if cur_key is not None:
+        out[cur_key] = (n, total, h.hexdigest())
+    return out
 
 
 def post_publicity(session: Session, actor: Actor, year: int, district_code: str, start: date,
@@ -218,31 +254,25 @@ def post_publicity(session: Session, actor: Actor, year: int, district_code: str
     _require_state(dc, {DistrictState.computed, DistrictState.publicity}, "公示", "post publicity")
     n_days = int(cycle_rules()["publicity"]["min_working_days"])
     end = calendar(session).add_working_days(start, n_days)
-    posted_already = {(p.town, p.village) for p in session.scalars(select(VillagePublicity).where(
-        VillagePublicity.cycle_id == c.id, VillagePublicity.district_code == district_code))}
+    posted_already = set(publicity_of(session, c.id, district_code))
     targets = [v for v in (only or villages(session, c.id, district_code)) if v not in posted_already]
     if not targets:
         raise refuse("nothing_to_post", "没有待公示的村", "No village is waiting to be posted")
-    account_of = dict(session.execute(select(Payee.id, Payee.account_index).where(Payee.id.in_(
-        select(EntitlementLine.payee_id).where(EntitlementLine.cycle_id == c.id,
-                                               EntitlementLine.district_code == district_code)))).all())
+    if only:
+        for place in targets:
+            _freeze(session, c.id, district_code, place)
+    else:
+        _freeze(session, c.id, district_code, None)
+    snaps = _snapshots(session, c.id, district_code)
     out = []
     for town, vil in targets:
-        lines = session.scalars(select(EntitlementLine).where(
-            EntitlementLine.cycle_id == c.id, EntitlementLine.district_code == district_code,
-            EntitlementLine.town == town, EntitlementLine.village == vil).order_by(EntitlementLine.id)).all()
-        if not lines:
+        if (town, vil) not in snaps:
             raise refuse("no_lines", f"{town}{vil}没有补偿明细", f"{town} {vil} has no lines")
-        for ln in lines:
-            ln.status = LineStatus.posted.value
-            ln.posted_amount_fen, ln.posted_payee_id = ln.amount_fen, ln.payee_id
-            ln.posted_account_index = account_of.get(ln.payee_id, "")
-        pub = VillagePublicity(cycle_id=c.id, district_code=district_code, town=town, village=vil, start_date=start,
-                               end_date=end, working_days=n_days, lines=len(lines),
-                               total_fen=sum(ln.amount_fen for ln in lines), snapshot_sha256=_snapshot_digest(lines),
-                               posted_by=actor.username)
-        session.add(pub)
-        out.append(pub)
+        n, total, digest = snaps[(town, vil)]
+        out.append(VillagePublicity(cycle_id=c.id, district_code=district_code, town=town, village=vil,
+                                    start_date=start, end_date=end, working_days=n_days, lines=n, total_fen=total,
+                                    snapshot_sha256=digest, posted_by=actor.username))
+    session.add_all(out)
     session.flush()
     if dc.state != DistrictState.publicity:
         _transition(session, actor, dc, DistrictState.publicity, expected_version, "cycle.publicity_start")

@@ -14,12 +14,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from gzgov.config import get_settings
 from gzgov.core import audit
 from gzgov.core.auth import Actor
+from gzgov.core.bulk import bulk_insert
 from gzgov.core.geo import district_name
 from gzgov.core.identity import get_cipher
 from gzgov.core.money import fmt_yuan, yuan_to_fen
@@ -45,11 +46,6 @@ class BatchResult:
     skipped: dict[str, list[int]] = field(default_factory=dict)
 
 
-def _differs(line: EntitlementLine, payee: Payee) -> bool:
-    return (line.posted_amount_fen, line.posted_payee_id, line.posted_account_index) != (
-        line.amount_fen, line.payee_id, payee.account_index)
-
-
 def create_batch(session: Session, actor: Actor, year: int, district_code: str, today: date | None = None,
                  expected_version: int | None = None) -> BatchResult:
     """Issue one bank file for a district: every payable line not yet paid or in flight."""
@@ -62,44 +58,46 @@ def create_batch(session: Session, actor: Actor, year: int, district_code: str, 
     if dc.state not in (DistrictState.reviewed, DistrictState.reconciled):
         raise refuse("not_reviewed", "本区尚未通过市级审查", "The district has not passed the city's review")
     pubs = publicity_of(session, c.id, district_code)
-    rows = session.execute(select(EntitlementLine, Payee).join(Payee, Payee.id == EntitlementLine.payee_id).where(
-        EntitlementLine.cycle_id == c.id, EntitlementLine.district_code == district_code,
-        EntitlementLine.status.in_([LineStatus.posted.value, LineStatus.failed.value]))
-        .order_by(EntitlementLine.town, EntitlementLine.village, EntitlementLine.id)).all()
+    L = EntitlementLine
+    q = (select(L.id, L.town, L.village, L.status, L.amount_fen, L.payee_id, L.posted_amount_fen, L.posted_payee_id,
+                L.posted_account_index, L.difference_reason, L.base_fen, L.city_increment_fen,
+                L.district_increment_fen, Payee.account_index)
+         .join(Payee, Payee.id == L.payee_id)
+         .where(L.cycle_id == c.id, L.district_code == district_code,
+                L.status.in_([LineStatus.posted.value, LineStatus.failed.value]))
+         .order_by(L.town, L.village, L.id))
     skipped: dict[str, list[int]] = {"publicity_not_ended": [], "no_account": [], "difference_without_reason": []}
     payable = []
-    for line, payee in rows:
-        pub = pubs.get((line.town, line.village))
+    for r in session.execute(q):
+        pub = pubs.get((r.town, r.village))
         if pub is None or pub.end_date >= today:
-            skipped["publicity_not_ended"].append(line.id)
-        elif not payee.account_index:
-            skipped["no_account"].append(line.id)
-        elif _differs(line, payee) and not line.difference_reason:
-            skipped["difference_without_reason"].append(line.id)
-        elif line.amount_fen > 0:
-            payable.append((line, payee))
+            skipped["publicity_not_ended"].append(r.id)
+        elif not r.account_index:
+            skipped["no_account"].append(r.id)
+        elif (r.posted_amount_fen, r.posted_payee_id, r.posted_account_index) != (
+                r.amount_fen, r.payee_id, r.account_index) and not r.difference_reason:
+            skipped["difference_without_reason"].append(r.id)
+        elif r.amount_fen > 0:
+            payable.append(r)
     if not payable:
         return BatchResult(None, None, skipped)
     number = (session.scalar(select(func.max(PaymentBatch.number)).where(
         PaymentBatch.cycle_id == c.id, PaymentBatch.district_code == district_code)) or 0) + 1
     batch = PaymentBatch(cycle_id=c.id, district_code=district_code, number=number, file_name="", file_sha256="",
-                         lines=len(payable), total_fen=sum(ln.amount_fen for ln, _p in payable), status="issued",
+                         lines=len(payable), total_fen=sum(r.amount_fen for r in payable), status="issued",
                          created_by=actor.username)
     session.add(batch)
     session.flush()
-    payments = []
-    for line, payee in payable:
-        reissue_of = None
-        if line.status == LineStatus.failed:
-            reissue_of = session.scalar(select(func.max(Payment.id)).where(Payment.line_id == line.id))
-        p = Payment(batch_id=batch.id, line_id=line.id, payee_id=payee.id, account_index=payee.account_index,
-                    amount_fen=line.amount_fen, base_fen=line.base_fen, city_increment_fen=line.city_increment_fen,
-                    district_increment_fen=line.district_increment_fen, status="issued", reissue_of=reissue_of)
-        payments.append((p, payee))
-        line.status = LineStatus.issued.value
-    session.add_all(p for p, _ in payments)
-    session.flush()
-    path, digest = _write_bank_file(year, district_code, number, payments)
+    failed = [r.id for r in payable if r.status == LineStatus.failed]
+    previous = dict(session.execute(select(Payment.line_id, func.max(Payment.id)).where(
+        Payment.line_id.in_(failed)).group_by(Payment.line_id)).all()) if failed else {}
+    bulk_insert(session, Payment.__table__, PAYMENT_COLUMNS, (
+        (batch.id, r.id, r.payee_id, r.account_index, r.amount_fen, r.base_fen, r.city_increment_fen,
+         r.district_increment_fen, "issued", "", "", previous.get(r.id)) for r in payable))
+    session.execute(update(EntitlementLine).where(EntitlementLine.id.in_(
+        select(Payment.line_id).where(Payment.batch_id == batch.id))).values(status=LineStatus.issued.value)
+        .execution_options(synchronize_session=False))
+    path, digest = _write_bank_file(session, year, district_code, batch)
     batch.file_name, batch.file_sha256 = path.name, digest
     bump(session, dc, expected_version, "本区本年度周期", "This district's cycle")
     audit.record(session, actor.username, "payment.batch", "forest_payment_batch", batch.id,
@@ -108,25 +106,31 @@ def create_batch(session: Session, actor: Actor, year: int, district_code: str, 
     return BatchResult(batch, path, skipped)
 
 
+PAYMENT_COLUMNS = ("batch_id", "line_id", "payee_id", "account_index", "amount_fen", "base_fen", "city_increment_fen",
+                   "district_increment_fen", "status", "bank_ref", "result_note", "reissue_of")
+
+
 def bank_dir(year: int) -> Path:
     d = get_settings().var_dir / "bankfiles" / str(year)
     d.mkdir(parents=True, exist_ok=True)
     return d
 
 
-def _write_bank_file(year: int, district_code: str, number: int, payments: list[tuple[Payment, Payee]]) -> tuple[Path, str]:
+def _write_bank_file(session: Session, year: int, district_code: str, batch: PaymentBatch) -> tuple[Path, str]:
     """The bank payment file: the only export that carries full ID and account numbers."""
     cipher = get_cipher()
     buf = io.StringIO()
     w = csv.writer(buf)
     w.writerow(BANK_HEADER)
     purpose = f"{year}年生态公益林损失性补偿"
-    for p, payee in payments:
-        w.writerow([p.id, payee.name, cipher.decrypt(payee.id_enc), payee.bank_name, cipher.decrypt(payee.account_enc),
-                    fmt_yuan(p.amount_fen), purpose, fmt_yuan(p.base_fen), fmt_yuan(p.city_increment_fen),
-                    fmt_yuan(p.district_increment_fen)])
+    q = (select(Payment.id, Payee.name, Payee.id_enc, Payee.bank_name, Payee.account_enc, Payment.amount_fen,
+                Payment.base_fen, Payment.city_increment_fen, Payment.district_increment_fen)
+         .join(Payee, Payee.id == Payment.payee_id).where(Payment.batch_id == batch.id).order_by(Payment.id))
+    for pid, name, id_enc, bank, acct_enc, amt, base, city, dist in session.execute(q):
+        w.writerow([pid, name, cipher.decrypt(id_enc), bank, cipher.decrypt(acct_enc), fmt_yuan(amt), purpose,
+                    fmt_yuan(base), fmt_yuan(city), fmt_yuan(dist)])
     data = buf.getvalue().encode("utf-8")
-    path = bank_dir(year) / f"{year}-{district_code}-{number:03d}.csv"
+    path = bank_dir(year) / f"{year}-{district_code}-{batch.number:03d}.csv"
     path.write_bytes(data)
     return path, file_digest(data)
 
