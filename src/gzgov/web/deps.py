@@ -17,7 +17,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from gzgov.core.auth import PUBLIC, Actor
-from gzgov.core.db import session_factory
+from gzgov.core.db import session_scope
 from gzgov.core.errors import GzgovError
 from gzgov.core.models import User
 
@@ -30,15 +30,8 @@ FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 def get_db() -> Iterator[Session]:
     """One transaction per request: commit when the route returns, roll back on any error.
     Declared with scope="function" so the commit happens before the response is sent."""
-    session = session_factory()()
-    try:
+    with session_scope() as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 DB = Annotated[Session, Depends(get_db, scope="function")]
