@@ -20,6 +20,8 @@ PAGES = {
     "/forest/funding": "forest.view",
     "/forest/import": "forest.registry.edit",
     "/forest/publicity": "forest.publicity.view",
+    "/forest/exceptions": "forest.export",
+    "/forest/exceptions?format=xlsx": "forest.export",
     "/audit": "audit.view",
     "/api/forest/compute/2021": "forest.view",
     "/api/forest/standards/2021": "forest.view",

@@ -49,7 +49,7 @@ def post(client: TestClient, path: str, data: dict | None = None, **kwargs) -> h
 # ------------------------------------------------------------------ checks of the frame
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "gzgov"
-CODE_FILES = [*SRC.joinpath("web").glob("*.py"), SRC / "forest" / "routes.py"]
+CODE_FILES = [*SRC.joinpath("web").glob("*.py"), SRC / "forest" / "routes.py", SRC / "forest" / "cycle_routes.py"]
 
 
 def _message_ids_used() -> set[str]:
@@ -60,8 +60,10 @@ def _message_ids_used() -> set[str]:
         for path in root.rglob("*.html"):
             used |= set(pattern.findall(path.read_text(encoding="utf-8")))
     code = re.compile(r"""(?:translate\([^,]+,|tr\(|flash\(request,|NavItem\(|_bilingual\([^,]+,|\.get\([^,]+,|: )\s*['"]([a-z_]+\.[a-z0-9_.]+)['"]""")
+    flash_arg = re.compile(r""",\s*['"](flash\.[a-z0-9_.]+)['"]""")  # a flash message handed to a helper
     for path in CODE_FILES:
-        used |= set(code.findall(path.read_text(encoding="utf-8")))
+        text = path.read_text(encoding="utf-8")
+        used |= set(code.findall(text)) | set(flash_arg.findall(text))
     return used
 
 

@@ -4,7 +4,16 @@ from decimal import Decimal
 
 import pytest
 
-from gzgov.core.money import amount_fen, fmt_area, fmt_wan, fmt_yuan, parse_area, round_half_up_div, split_fen, yuan_to_fen
+from gzgov.core.money import (
+    amount_fen,
+    fmt_area,
+    fmt_wan,
+    fmt_yuan,
+    parse_area,
+    round_half_up_div,
+    split_fen,
+    yuan_to_fen,
+)
 
 
 def test_half_up_rounds_halves_away_from_zero():

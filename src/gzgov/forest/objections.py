@@ -203,3 +203,23 @@ def _recompute(session: Session, obj: Objection, dc: DistrictCycle, held: list[E
             if ln.posted_account_index is not None and ln.posted_account_index != session.get(Payee, pid).account_index:
                 ln.difference_reason = ln.difference_reason or reason
     session.flush()
+
+
+def correct_failed_account(session: Session, actor: Actor, year: int, district_code: str, line_id: int, bank: str,
+                           account: str, reason: str) -> EntitlementLine:
+    """A payment the bank failed or returned: correct the payee's account (audited) so the line is paid again
+    in the next bank file; the new account differs from the posted one, so the reason is recorded on the line."""
+    actor.require("forest.registry.edit", district_code)
+    c, _dc = get_district_cycle(session, year, district_code)
+    line = session.get(EntitlementLine, line_id)
+    if line is None or line.cycle_id != c.id or line.district_code != district_code:
+        raise refuse("bad_lines", "所选明细不属于本区本年度", "The line is not this district's line for this year")
+    if line.status != LineStatus.failed:
+        raise refuse("not_failed", "只有支付失败或被退回的明细可以更正账户后重发",
+                     "Only a failed or returned payment can be re-issued after correcting the account")
+    if not reason.strip():
+        raise refuse("reason_required", "请填写更正理由", "Give the reason for the correction")
+    update_account(session, actor, session.get(Payee, line.payee_id), bank, account, reason)
+    line.difference_reason = f"支付失败后更正账户重发：{reason.strip()}"
+    session.flush()
+    return line

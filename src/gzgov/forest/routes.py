@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session
 from gzgov.core.errors import GzgovError
 from gzgov.core.geo import BY_CODE, district_name
 from gzgov.core.money import fmt_wan
+from gzgov.core.paging import Pager, like_pattern
 from gzgov.core.tabular import ImportRejected
-from gzgov.forest.choices import FOREST_DISTRICTS, Grade, PayeeKind, Tenure, Tier
+from gzgov.forest.choices import FOREST_DISTRICTS, Grade, LineStatus, PayeeKind, Tenure, Tier
 from gzgov.forest.funding import all_funding, set_funding
 from gzgov.forest.models import Parcel, Payee, StandardSet
 from gzgov.forest.registry import COLUMNS, import_registry
@@ -27,13 +28,12 @@ from gzgov.forest.totals import compute_totals, totals_json
 from gzgov.web.charts import bar_chart, pie_chart
 from gzgov.web.deps import DB, CurrentActor
 from gzgov.web.i18n import lang_of, translate
-from gzgov.web.pagination import Pager, like_pattern
 from gzgov.web.templating import flash, render, render_page, wanmu
 
 router = APIRouter(prefix="/forest")
 api_router = APIRouter(prefix="/api/forest")
 
-CHOICES = {"Grade": Grade, "Tier": Tier, "Tenure": Tenure, "PayeeKind": PayeeKind}
+CHOICES = {"Grade": Grade, "Tier": Tier, "Tenure": Tenure, "PayeeKind": PayeeKind, "LineStatus": LineStatus}
 DEFAULT_YEAR = 2025
 
 
@@ -293,14 +293,6 @@ def import_upload(request: Request, db: DB, actor: CurrentActor,
         db.rollback()
         return _import_page(request, err.status_code, error=err)
     return _import_page(request, result=result)
-
-
-# ------------------------------------------------------------------ publicity (public)
-
-@router.get("/publicity")
-def publicity(request: Request, actor: CurrentActor) -> object:
-    actor.require("forest.publicity.view")
-    return _render(request, "forest/publicity.html", {"lists": []})
 
 
 # ------------------------------------------------------------------ JSON API (same shapes as the CLI's --json)

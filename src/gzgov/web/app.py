@@ -48,11 +48,13 @@ def create_app() -> FastAPI:
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
     errors.install(app)
 
+    from gzgov.forest import cycle_routes as forest_cycle_routes
     from gzgov.forest import routes as forest_routes
     from gzgov.web import audit_routes, auth_routes
 
     app.include_router(auth_routes.router)
     app.include_router(audit_routes.router)
     app.include_router(forest_routes.router)
+    app.include_router(forest_cycle_routes.router)
     app.include_router(forest_routes.api_router)
     return app

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 from gzgov.core import audit
 from gzgov.core.auth import Actor
 from gzgov.core.models import AuditEntry
+from gzgov.core.paging import Pager
 from gzgov.web.deps import DB, CurrentActor, is_htmx
-from gzgov.web.pagination import Pager
 from gzgov.web.templating import render, render_page
 
 router = APIRouter()

@@ -46,6 +46,8 @@ NAV = [
     NavItem("nav.standards", "/forest/standards", "forest.view"),
     NavItem("nav.funding", "/forest/funding", "forest.view"),
     NavItem("nav.import", "/forest/import", "forest.registry.edit"),
+    NavItem("nav.cycle", "/forest/cycle", "forest.view"),
+    NavItem("nav.exceptions", "/forest/exceptions", "forest.export"),
     NavItem("nav.publicity", "/forest/publicity", "forest.publicity.view"),
     NavItem("nav.audit", "/audit", "audit.view"),
 ]
@@ -84,8 +86,9 @@ def basis(clause: str | None) -> Citation | None:
         return None
 
 
-def thousands(text: str) -> str:
-    """'37342.72' -> '37,342.72' (keeps the decimals as given)."""
+def thousands(text: str | int) -> str:
+    """'37342.72' -> '37,342.72' (keeps the decimals as given); integers too."""
+    text = str(text)
     sign = "-" if text.startswith("-") else ""
     whole, _, frac = text.lstrip("-").partition(".")
     grouped = f"{int(whole):,}" if whole.isdigit() else whole
