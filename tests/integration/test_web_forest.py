@@ -3,9 +3,11 @@ district scope and masked personal data."""
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
+from openpyxl import load_workbook
 
 from gzgov.core.identity import mask_id
 from gzgov.forest.registry import import_registry
@@ -127,3 +129,20 @@ def test_no_page_ever_shows_a_plaintext_id_or_account_number(users, registry):
             for secret in secrets:
                 assert secret not in html, f"{secret} shown on {path} to {username}"
     assert mask_id(household_id(1, "440117")) in logged_in("city").get("/forest/parcels").text
+
+
+def test_the_summary_report_compares_with_the_year_before_and_exports(users, session):
+    import_registry(session, CITY_ACTOR, csv_bytes(document_registry()), "doc.csv")
+    session.commit()
+    client = logged_in("auditor")
+    page = client.get("/forest/reports?year=2021")
+    assert page.status_code == 200
+    assert "28,975.17" in page.text and "8,367.55" in page.text  # forest §1, §4 figures
+    assert "37,342.72" in page.text  # in the by-year table
+    wb = load_workbook(io.BytesIO(client.get("/forest/reports?year=2025&format=xlsx").content))
+    grade = [[c.value for c in row] for row in wb["按等级 By grade"].iter_rows(min_row=2)]
+    assert grade[0] == ["Ⅰ级", "335500", "168.00", "56364000.00", "53344500.00", "3019500.00"]  # 2025 vs 2024
+    years = {r[0].value: r[3].value for r in wb["历年 By year"].iter_rows(min_row=2)}
+    assert years["2019"] == "273229000.00"  # 150/100/80 (forest §2(3)), no management funds yet
+    assert years["2021"] == "373427200.00" and years["2025"] == "389949900.00"
+    assert logged_in("conghua").get("/forest/reports?district=440114").status_code == 403

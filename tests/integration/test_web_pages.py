@@ -21,6 +21,8 @@ PAGES = {
     "/forest/import": "forest.registry.edit",
     "/forest/publicity": "forest.publicity.view",
     "/forest/exceptions": "forest.export",
+    "/forest/reports": "forest.export",
+    "/forest/reports?year=2021&format=xlsx": "forest.export",
     "/forest/exceptions?format=xlsx": "forest.export",
     "/audit": "audit.view",
     "/api/forest/compute/2021": "forest.view",

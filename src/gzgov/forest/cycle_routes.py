@@ -36,7 +36,7 @@ from gzgov.forest.cycle_views import (
     village_list,
 )
 from gzgov.forest.models import PaymentBatch
-from gzgov.forest.routes import DEFAULT_YEAR, _render
+from gzgov.forest.routes import DEFAULT_YEAR, XLSX, _render
 from gzgov.forest.views import cycle_overview
 from gzgov.web.deps import DB, CurrentActor
 from gzgov.web.i18n import lang_of, translate
@@ -389,9 +389,6 @@ def roster(request: Request, db: DB, actor: CurrentActor, year: int, district: s
                         headers={"Content-Disposition": f"attachment; filename*=UTF-8''{stem}.pdf"})
     return _render(request, "forest/roster.html", {"r": r, "headers": reports.ROSTER_HEADER,
                                                    "district_code": district})
-
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 # ------------------------------------------------------------------ exceptions for audit

@@ -17,9 +17,9 @@ from gzgov.core.money import fmt_area, fmt_yuan
 from gzgov.core.tabular import xlsx_bytes
 from gzgov.forest.choices import PayeeKind
 from gzgov.forest.cycle import area_mismatch, cycle_rules, get_cycle, get_district_cycle, publicity_of
-from gzgov.forest.models import DistrictCycle, EntitlementLine, Parcel, Payee, VillagePublicity
+from gzgov.forest.models import DistrictCycle, EntitlementLine, Parcel, Payee, StandardSet, VillagePublicity
 from gzgov.forest.standards import rates_for
-from gzgov.forest.totals import compute_totals
+from gzgov.forest.totals import totals_over_years
 
 ROSTER_HEADER = ["序号 No.", "补偿对象 Payee", "证件号码（脱敏） ID (masked)", "Ⅰ级面积（亩）", "Ⅱ级面积（亩）",
                  "Ⅲ级面积（亩）", "补偿金额（元） Amount", "开户银行 Bank", "账号（脱敏） Account (masked)"]
@@ -75,15 +75,40 @@ def roster_pdf(r: Roster) -> bytes:
     return HTML(string=html).write_pdf()
 
 
-def summary(session: Session, actor: Actor, year: int) -> dict:
-    """City or district summary by grade and tier, with the year before beside it."""
-    this = compute_totals(session, actor, year)
-    out = {"year": year, "this": this, "previous": None}
-    try:
-        out["previous"] = compute_totals(session, actor, year - 1)
-    except Exception:  # noqa: BLE001 - the year before may have no approved standard; show none
-        out["previous"] = None
-    return out
+def summary(session: Session, actor: Actor, year: int, district_code: str | None = None) -> dict:
+    """City or district summary by grade, tier and district, with the year before beside it (None when
+    that year has no approved standard) and every approved year's total for the trend."""
+    rates_for(session, year)  # refuses a year without an approved standard, with its message
+    years = sorted(set(session.scalars(select(StandardSet.year).where(StandardSet.status == "approved"))) | {year})
+    by_year = totals_over_years(session, actor, years, district_code)
+    return {"year": year, "this": by_year[year], "previous": by_year.get(year - 1), "by_year": by_year}
+
+
+def summary_xlsx(s: dict) -> bytes:
+    """The summary as a workbook: by grade, by tier, by district, with the year before beside."""
+    this, prev = s["this"], s["previous"]
+
+    def pair(cur: int, old: int | None) -> list[str]:
+        return [fmt_yuan(cur), "" if old is None else fmt_yuan(old), "" if old is None else fmt_yuan(cur - old)]
+
+    head = ["面积（亩） Area (mu)", "标准（元/亩） Rate", f"{s['year']}年金额（元）", f"{s['year'] - 1}年金额（元）", "增减（元） Change"]
+    grades = [[g.zh, fmt_area(i.area_e4), fmt_yuan(i.rate_fen), *pair(i.amount_fen,
+              prev.compensation[g].amount_fen if prev else None)] for g, i in this.compensation.items()]
+    tiers = [[t.zh, fmt_area(i.area_e4), fmt_yuan(i.rate_fen), *pair(i.amount_fen,
+             prev.management[t].amount_fen if prev and prev.management else None)]
+             for t, i in (this.management or {}).items()]
+    districts = [[district_name(d), fmt_area(v["area_e4"]), fmt_yuan(v["compensation"]), fmt_yuan(v["management"]),
+                  *pair(v["total"], prev.by_district[d]["total"] if prev and d in prev.by_district else None)]
+                 for d, v in this.by_district.items()]
+    return xlsx_bytes({
+        "按等级 By grade": (["等级 Grade", *head], grades),
+        "按管护层级 By tier": (["层级 Tier", *head], tiers),
+        "按区 By district": (["区 District", "面积（亩）", "损失性补偿（元）", "管护补助（元）", f"{s['year']}年合计（元）",
+                             f"{s['year'] - 1}年合计（元）", "增减（元）"], districts),
+        "历年 By year": (["年度 Year", "损失性补偿（元）", "管护补助（元）", "合计（元）"],
+                       [[str(y), fmt_yuan(t.compensation_fen), fmt_yuan(t.management_fen), fmt_yuan(t.total_fen)]
+                        for y, t in s["by_year"].items()]),
+    })
 
 
 @dataclass

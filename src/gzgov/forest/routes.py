@@ -7,9 +7,10 @@ their own district by the services and by the list filters below.
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
-from fastapi.responses import RedirectResponse
+from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -23,6 +24,7 @@ from gzgov.forest.choices import FOREST_DISTRICTS, Grade, LineStatus, PayeeKind,
 from gzgov.forest.funding import all_funding, set_funding
 from gzgov.forest.models import Parcel, Payee, StandardSet
 from gzgov.forest.registry import COLUMNS, import_registry
+from gzgov.forest.reports import summary, summary_xlsx
 from gzgov.forest.standards import NoStandard, approve_standard, propose_standard, rates_for, standards_json
 from gzgov.forest.totals import compute_totals, totals_json
 from gzgov.web.charts import bar_chart, pie_chart
@@ -84,6 +86,46 @@ def dashboard(request: Request, db: DB, actor: CurrentActor,
     rates = rates_for(db, year)
     ctx |= _dashboard(totals, lang_of(request)) | {"rates": rates}
     return _render(request, "forest/dashboard.html", ctx | {"no_standard": None})
+
+
+# ------------------------------------------------------------------ summary reports (year over year)
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@router.get("/reports")
+def summary_report(request: Request, db: DB, actor: CurrentActor,
+                   year: Annotated[int, Query(ge=1990, le=2100)] = DEFAULT_YEAR, district: str = "",
+                   format: str = "html") -> object:  # noqa: A002 - the query parameter's name
+    """City or district summary by grade, tier and district beside the year before, and the trend."""
+    actor.require("forest.export", district or None)
+    district = district if district in FOREST_DISTRICTS else (actor.district_filter() or "")
+    ctx: dict = {"year": year, "district_code": district, "districts": _districts(actor), "locked": actor.is_district}
+    try:
+        s = summary(db, actor, year, district or None)
+    except NoStandard as err:
+        return _render(request, "forest/reports.html", ctx | {"no_standard": err})
+    if format == "xlsx":
+        name = quote(f"{year}生态公益林补偿汇总{district_name(district) if district else '全市'}")
+        return Response(summary_xlsx(s), media_type=XLSX,
+                        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}.xlsx"})
+    lang = lang_of(request)
+    this, prev = s["this"], s["previous"]
+    names = [district_name(d, lang) for d in this.by_district]
+    series = [(str(year), [float(fmt_wan(v["total"])) for v in this.by_district.values()], "#2e7d32")]
+    if prev:
+        series.insert(0, (str(year - 1), [float(fmt_wan(prev.by_district.get(d, {}).get("total", 0)))
+                                          for d in this.by_district], "#90a4ae"))
+    years = list(s["by_year"])
+    charts = {
+        "district": bar_chart(translate(lang, "rep.chart_district"), names, series, stacked=False),
+        "trend": bar_chart(translate(lang, "rep.chart_trend"), [str(y) for y in years], [
+            (translate(lang, "dash.compensation"), [float(fmt_wan(t.compensation_fen)) for t in s["by_year"].values()], "#2e7d32"),
+            (translate(lang, "dash.management"), [float(fmt_wan(t.management_fen)) for t in s["by_year"].values()], "#1e88e5"),
+        ]),
+    }
+    return _render(request, "forest/reports.html", ctx | {"no_standard": None, "s": s, "this": this, "prev": prev,
+                                                          "charts": charts})
 
 
 # ------------------------------------------------------------------ parcels

@@ -11,7 +11,7 @@ from gzgov.core.money import AREA_SCALE, fmt_area, fmt_yuan, round_half_up_div
 from gzgov.forest.choices import Grade, Tier
 from gzgov.forest.entitlement import ProgrammeTotals, Rates, programme_totals
 from gzgov.forest.models import Parcel
-from gzgov.forest.standards import rates_for
+from gzgov.forest.standards import NoStandard, rates_for
 
 # A former management-zone parcel (forest §4(3)) is paid nothing until re-designated with consent.
 PAYABLE = or_(Parcel.former_zone.is_(False), Parcel.redesignation != "")
@@ -30,7 +30,25 @@ def compute_totals(session: Session, actor: Actor, year: int, district_code: str
     actor.require("forest.view", district_code)
     rates = rates_for(session, year)
     district_code = district_code or actor.district_filter()
-    table = area_table(session, district_code)
+    return totals_from_table(area_table(session, district_code), rates)
+
+
+def totals_over_years(session: Session, actor: Actor, years: list[int], district_code: str | None = None
+                      ) -> dict[int, ProgrammeTotals]:
+    """The same registry priced at each year's approved standard (years without one are left out; years
+    before 2021 have compensation only): the year-over-year view, with the registry read once."""
+    actor.require("forest.view", district_code)
+    table = area_table(session, district_code or actor.district_filter())
+    out = {}
+    for year in years:
+        try:
+            out[year] = totals_from_table(table, rates_for(session, year, need_management=False))
+        except NoStandard:
+            continue
+    return out
+
+
+def totals_from_table(table: list[tuple[str, str, str, int]], rates: Rates) -> ProgrammeTotals:
     by_grade: dict[Grade, int] = {}
     by_tier: dict[Tier, int] = {}
     for _d, g, t, a in table:

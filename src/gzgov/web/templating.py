@@ -47,6 +47,7 @@ NAV = [
     NavItem("nav.funding", "/forest/funding", "forest.view"),
     NavItem("nav.import", "/forest/import", "forest.registry.edit"),
     NavItem("nav.cycle", "/forest/cycle", "forest.view"),
+    NavItem("nav.reports", "/forest/reports", "forest.export"),
     NavItem("nav.exceptions", "/forest/exceptions", "forest.export"),
     NavItem("nav.publicity", "/forest/publicity", "forest.publicity.view"),
     NavItem("nav.audit", "/audit", "audit.view"),
