@@ -25,7 +25,7 @@ from gzgov.forest import cycle as cyc
 from gzgov.forest import objections as obj
 from gzgov.forest import payments as pay
 from gzgov.forest import reports
-from gzgov.forest.choices import FOREST_DISTRICTS
+from gzgov.forest.choices import FOREST_DISTRICTS, DistrictState
 from gzgov.forest.cycle_views import (
     LineFilters,
     district_page,
@@ -228,9 +228,10 @@ def district_review(request: Request, db: DB, actor: CurrentActor, year: int, di
 def district_lines(request: Request, db: DB, actor: CurrentActor, year: int, district: str,
                    f: Annotated[LineFilters, Query()]) -> object:
     actor.require("forest.view", _district_code(district))
-    ctx = line_list(db, actor, year, district, f) | {"year": year, "district_code": district,
-                                                     "can_object": actor.can("forest.objection.manage", district),
-                                                     "can_correct": actor.can("forest.registry.edit", district)}
+    ctx = line_list(db, actor, year, district, f)
+    ctx |= {"year": year, "district_code": district,
+            "can_object": actor.can("forest.objection.manage", district) and ctx["state"] == DistrictState.publicity,
+            "can_correct": actor.can("forest.registry.edit", district)}
     return _render(request, "forest/cycle_lines.html", ctx, fragment="forest/_lines_table.html")
 
 

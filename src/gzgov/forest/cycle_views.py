@@ -48,7 +48,8 @@ def steps(dc: DistrictCycle) -> list[Step]:
     return [Step(s, "done" if i < here else "current" if i == here else "todo") for i, s in enumerate(order)]
 
 
-def _actions(actor: Actor, c: Cycle, dc: DistrictCycle, publicity: dict, lines: dict[str, dict]) -> dict[str, bool]:
+def _actions(actor: Actor, c: Cycle, dc: DistrictCycle, publicity: dict, lines: dict[str, dict],
+             rec: dict | None) -> dict[str, bool]:
     """Which forms the page offers this reader now (the services check again when they are posted)."""
     code, st = dc.district_code, DistrictState(dc.state)
     open_cycle = CycleState(c.state) != CycleState.closed
@@ -71,7 +72,7 @@ def _actions(actor: Actor, c: Cycle, dc: DistrictCycle, publicity: dict, lines: 
         "download": actor.can("forest.disburse", code),
         "bank_result": actor.can("forest.reconcile", code),
         "reconcile": actor.can("forest.reconcile", code) and st == DistrictState.reviewed
-        and CycleState(c.state) == CycleState.budgeted,
+        and CycleState(c.state) == CycleState.budgeted and bool(rec and rec["complete"]),
     }
 
 
@@ -112,7 +113,7 @@ def district_page(session: Session, actor: Actor, year: int, district_code: str,
         "lines": lines, "line_total": {"n": sum(v["n"] for v in lines.values()),
                                         "fen": sum(v["fen"] for k, v in lines.items() if k != LineStatus.cancelled)},
         "publicity": publicity, "objections": objections, "held": held, "batches": batches, "rec": rec,
-        "actions": _actions(actor, c, dc, publicity, lines), "today": today,
+        "actions": _actions(actor, c, dc, publicity, lines, rec), "today": today,
     }
 
 
@@ -127,7 +128,7 @@ class LineFilters(BaseModel):
 def line_list(session: Session, actor: Actor, year: int, district_code: str, f: LineFilters) -> dict:
     """A district's payee lines (补偿明细), filtered and paged; ID and account masked."""
     actor.require("forest.view", district_code)
-    c, _dc = get_district_cycle(session, year, district_code)
+    c, dc = get_district_cycle(session, year, district_code)
     L = EntitlementLine
     conds = [L.cycle_id == c.id, L.district_code == district_code]
     if f.town:
@@ -146,7 +147,7 @@ def line_list(session: Session, actor: Actor, year: int, district_code: str, f: 
     pager = Pager.of(total, f.page)
     rows = session.execute(base.where(*conds).order_by(L.town, L.village, L.id)
                            .offset(pager.offset).limit(pager.per_page)).all()
-    return {"rows": rows, "pager": pager, "f": f, "statuses": list(LineStatus)}
+    return {"rows": rows, "pager": pager, "f": f, "statuses": list(LineStatus), "state": DistrictState(dc.state)}
 
 
 def village_list(session: Session, actor: Actor, year: int, district_code: str, q: str, page: int,
