@@ -33,6 +33,20 @@ def standards(year: int = typer.Option(..., "--year"), json_out: bool = typer.Op
                    f"{m['northern_mountain']}  依据 {m['basis']['document']} {m['basis']['place']}")
 
 
+@app.command("redesignate")
+def redesignate(code: str = typer.Argument(..., help="parcel code"),
+                level: str = typer.Option(..., "--level", help="district | city"),
+                consent: str = typer.Option(..., "--consent", help="the owner's consent: document number or reference"),
+                reason: str = typer.Option("", "--reason")) -> None:
+    """Re-designate a former management-zone parcel with the owner's consent (forest §4(3))."""
+    from gzgov.forest.parcels import LEVELS
+    from gzgov.forest.parcels import redesignate as redesignate_parcel
+
+    with acting() as (session, actor):
+        redesignate_parcel(session, actor, code, level, consent, reason)
+    typer.echo(f"小班 {code} 已划定为{LEVELS[level][0]} / now {LEVELS[level][1]}")
+
+
 @app.command("import")
 def import_file(file: Path) -> None:
     """Import parcels and payees from CSV/XLSX (docs/forest-import.md): all rows or nothing."""

@@ -23,6 +23,7 @@ from gzgov.core.tabular import ImportRejected
 from gzgov.forest.choices import FOREST_DISTRICTS, Grade, LineStatus, PayeeKind, Tenure, Tier
 from gzgov.forest.funding import all_funding, set_funding
 from gzgov.forest.models import Parcel, Payee, StandardSet
+from gzgov.forest.parcels import LEVELS, redesignate
 from gzgov.forest.registry import COLUMNS, import_registry
 from gzgov.forest.reports import summary, summary_xlsx
 from gzgov.forest.standards import NoStandard, approve_standard, propose_standard, rates_for, standards_json
@@ -163,6 +164,25 @@ def _parcel_conditions(f: ParcelFilters, district: str | None) -> tuple[list, bo
 @router.get("/parcels")
 def parcels(request: Request, db: DB, actor: CurrentActor, f: Annotated[ParcelFilters, Query()]) -> object:
     actor.require("forest.view", f.district or None)
+    return _parcels_page(request, db, actor, f)
+
+
+@router.post("/parcels/{code}/redesignate")
+def parcel_redesignate(request: Request, db: DB, actor: CurrentActor, code: str, level: Annotated[str, Form()],
+                       consent_ref: Annotated[str, Form()], reason: Annotated[str, Form()] = "") -> object:
+    """Re-designate a former management-zone parcel with the owner's consent (forest §4(3))."""
+    actor.require("forest.registry.edit", actor.district_filter())
+    try:
+        redesignate(db, actor, code, level, consent_ref, reason)
+    except GzgovError as err:
+        db.rollback()
+        return _parcels_page(request, db, actor, ParcelFilters(q=code), err.status_code, err)
+    flash(request, "flash.parcel_redesignated", code=code)
+    return RedirectResponse(f"/forest/parcels?q={quote(code)}", status_code=303)
+
+
+def _parcels_page(request: Request, db: Session, actor, f: ParcelFilters, status_code: int = 200,
+                  error: GzgovError | None = None) -> object:
     district = f.district or actor.district_filter()
     conds, with_payee = _parcel_conditions(f, district)
     summary = select(func.count(), func.coalesce(func.sum(Parcel.area_e4), 0)).select_from(Parcel)
@@ -173,8 +193,9 @@ def parcels(request: Request, db: DB, actor: CurrentActor, f: Annotated[ParcelFi
     rows = db.execute(select(Parcel, Payee.name, Payee.id_masked).join(Payee, Payee.id == Parcel.payee_id)
                       .where(*conds).order_by(Parcel.code).offset(pager.offset).limit(pager.per_page)).all()
     ctx = {"f": f, "rows": rows, "pager": pager, "area_e4": int(area_e4), "districts": _districts(actor),
-           "locked": actor.is_district}
-    return _render(request, "forest/parcels.html", ctx, fragment="forest/_parcels_table.html")
+           "locked": actor.is_district, "error": error, "levels": LEVELS,
+           "can_redesignate": actor.can("forest.registry.edit", actor.district_filter())}
+    return _render(request, "forest/parcels.html", ctx, status_code, fragment="forest/_parcels_table.html")
 
 
 # ------------------------------------------------------------------ payees
