@@ -146,3 +146,16 @@ def test_the_summary_report_compares_with_the_year_before_and_exports(users, ses
     assert years["2019"] == "273229000.00"  # 150/100/80 (forest §2(3)), no management funds yet
     assert years["2021"] == "373427200.00" and years["2025"] == "389949900.00"
     assert logged_in("conghua").get("/forest/reports?district=440114").status_code == 403
+
+
+def test_the_funding_page_shows_each_districts_matching_funds_due(users, session):
+    from gzgov.forest.funding import set_funding
+    from tests.personas import FINANCE
+
+    import_registry(session, CITY_ACTOR, csv_bytes([parcel_row(1, grade="I", area_mu="1000")]), "r.csv")
+    set_funding(session, FINANCE, "440117", "100000", "0.6", "按现行财政体制")
+    session.commit()
+    page = logged_in("conghua").get("/forest/funding?year=2025").text
+    # 1000 mu × 168 = 168,000 yuan; the 2012 base 100,000 is the city's; of the 68,000 increment 40% is Conghua's
+    assert 'data-matching="440117"><strong>2.72</strong>' in page
+    assert "穗林业园林规字" in page  # the clause it follows

@@ -21,6 +21,7 @@ from gzgov.core.money import fmt_wan
 from gzgov.core.paging import Pager, like_pattern
 from gzgov.core.tabular import ImportRejected
 from gzgov.forest.choices import FOREST_DISTRICTS, Grade, LineStatus, PayeeKind, Tenure, Tier
+from gzgov.forest.entitlement import split_line
 from gzgov.forest.funding import all_funding, set_funding
 from gzgov.forest.models import Parcel, Payee, StandardSet
 from gzgov.forest.parcels import LEVELS, redesignate
@@ -299,16 +300,27 @@ def standards_approve(request: Request, db: DB, actor: CurrentActor, year: int,
 
 # ------------------------------------------------------------------ funding split
 
-def _funding_page(request: Request, db: Session, actor, status_code: int = 200, **extra) -> object:
+def _funding_page(request: Request, db: Session, actor, status_code: int = 200, year: int = DEFAULT_YEAR,
+                  **extra) -> object:
     rows = [f for code, f in sorted(all_funding(db).items()) if actor.can("forest.view", code)]
-    ctx = {"rows": rows, "can_edit": actor.can("forest.funding.edit"), "error": None, "edited": None} | extra
+    try:
+        by_district = compute_totals(db, actor, year).by_district
+    except NoStandard:
+        by_district = None
+    due = {}
+    for f in rows:  # each district's loss compensation of the year split by budget source (forest §8(2))
+        comp = (by_district or {}).get(f.district_code, {}).get("compensation", 0)
+        due[f.district_code] = split_line(comp, min(f.base_2012_fen, comp), comp, f.city_share_bp)
+    ctx = {"rows": rows, "can_edit": actor.can("forest.funding.edit"), "error": None, "edited": None,
+           "year": year, "due": due if by_district is not None else None} | extra
     return _render(request, "forest/funding.html", ctx, status_code)
 
 
 @router.get("/funding")
-def funding(request: Request, db: DB, actor: CurrentActor) -> object:
+def funding(request: Request, db: DB, actor: CurrentActor,
+            year: Annotated[int, Query(ge=1990, le=2100)] = DEFAULT_YEAR) -> object:
     actor.require("forest.view")
-    return _funding_page(request, db, actor)
+    return _funding_page(request, db, actor, year=year)
 
 
 @router.post("/funding/{district_code}")

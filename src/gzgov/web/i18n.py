@@ -174,6 +174,10 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "fund.share_input": ("市级分担比例（0–1）", "City share (0–1)"),
     "fund.district_share": ("区级分担比例", "District share"),
     "fund.edit": ("修改", "Edit"),
+    "fund.due_year": ("测算年度", "Year"),
+    "fund.due_base": ("{year} 年基数部分·市级（万元）", "{year} base part, city (10k yuan)"),
+    "fund.due_city": ("{year} 年增量·市级（万元）", "{year} increment, city (10k yuan)"),
+    "fund.due_district": ("{year} 年区级配套资金（万元）", "{year} district matching funds (10k yuan)"),
     "fund.reason_input": ("调整依据", "Reason and basis of the change"),
     "flash.funding_saved": ("{district}的分担设置已保存", "The funding split of {district} was saved"),
     # --- import
