@@ -44,7 +44,10 @@ def live_server():
 
 @pytest.fixture(scope="session")
 def browser():
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    # A loaded CI machine (2 cores) may take seconds for one page; waiting longer changes no outcome.
+    expect.set_options(timeout=20_000)
 
     if not Path(CHROMIUM).exists():
         pytest.fail(f"Chromium not found at {CHROMIUM}: run `make system-deps` (apt install chromium) "

@@ -30,6 +30,7 @@ def as_user(browser, live_server, users):
     def login(username: str) -> Page:
         context = browser.new_context(base_url=live_server, accept_downloads=True, locale="zh-CN")
         contexts.append(context)
+        context.set_default_timeout(30_000)
         page = context.new_page()
         page.goto("/login")
         page.fill("input[name=username]", username)
