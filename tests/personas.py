@@ -12,5 +12,11 @@ HUADU_FIN = Actor("huadu_fin", Role.district_finance, "440114", "花都区财政
 AUDITOR = Actor("auditor", Role.auditor, None, "市审计局 刘审计师")
 ADMIN = Actor("admin", Role.admin, None, "系统管理员")
 OUTSIDER = Actor("public", Role.public, None, "公众")
-PERSONAS = [CITY, FINANCE, CONGHUA, CONGHUA_FIN, HUADU, HUADU_FIN, AUDITOR, ADMIN]
+# plan monitoring: the regulator, two responsible units (a district government, a city bureau), an evaluator
+REGULATOR = Actor("regulator", Role.plan_regulator, None, "市地方金融监管局 规划处 赵处长", unit="市地方金融监管局")
+NANSHA_GOV = Actor("nansha_gov", Role.responsible_unit, None, "南沙区政府 金融工作局 钱科长", unit="南沙区政府")
+COMMERCE = Actor("commerce", Role.responsible_unit, None, "市商务局 孙科长", unit="市商务局")
+EVALUATOR = Actor("evaluator", Role.evaluator, None, "第三方评估机构 周研究员")
+PERSONAS = [CITY, FINANCE, CONGHUA, CONGHUA_FIN, HUADU, HUADU_FIN, AUDITOR, ADMIN, REGULATOR, NANSHA_GOV, COMMERCE,
+            EVALUATOR]
 TEST_PASSWORD = "correct-horse-battery"

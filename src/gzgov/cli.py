@@ -92,17 +92,20 @@ app.add_typer(users_app, name="users")
 @users_app.command("create")
 def users_create(username: str, role: Role, display_name: str,
                  district: str = typer.Option(None, help="district code for district roles"),
+                 unit: str = typer.Option("", help="the unit's name, for a responsible unit (plan)"),
                  password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True)) -> None:
     """Create a user."""
     with acting() as (session, actor):
-        create_user(session, actor, username, password, role, display_name, district)
+        create_user(session, actor, username, password, role, display_name, district, unit)
     typer.echo(f"已创建 / created {username}")
 
 
 def _mount() -> None:
     from gzgov.forest.cli import app as forest_app
+    from gzgov.plan.cli import app as plan_app
 
     app.add_typer(forest_app, name="forest")
+    app.add_typer(plan_app, name="plan")
 
 
 _mount()

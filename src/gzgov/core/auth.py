@@ -30,6 +30,9 @@ class Role(StrEnum):
     district_forestry = "district_forestry"
     district_finance = "district_finance"
     auditor = "auditor"
+    plan_regulator = "plan_regulator"  # the local financial regulator monitoring the plan
+    responsible_unit = "responsible_unit"  # a unit named responsible in the plan (its `unit`)
+    evaluator = "evaluator"  # a third-party evaluator: reads everything, attaches findings
     system = "system"  # the local operator running the CLI without naming an official
     public = "public"  # anonymous visitor of the publicity pages
 
@@ -49,6 +52,9 @@ ROLE_LABELS = {
     Role.district_forestry: ("区林业园林部门", "District forestry bureau"),
     Role.district_finance: ("区财政部门", "District finance bureau"),
     Role.auditor: ("审计人员", "Auditor"),
+    Role.plan_regulator: ("市地方金融监管局（规划监测）", "Financial regulator (plan monitoring)"),
+    Role.responsible_unit: ("规划责任单位", "Responsible unit"),
+    Role.evaluator: ("第三方评估机构", "Third-party evaluator"),
     Role.system: ("本机运维（命令行）", "Local operator (CLI)"),
     Role.public: ("公众", "Public"),
 }
@@ -76,7 +82,15 @@ PERMISSIONS: dict[str, set[Role]] = {
     "forest.disburse": {Role.district_finance, Role.district_forestry},
     "forest.reconcile": {Role.district_finance, Role.district_forestry},
     "forest.cycle.close": {Role.city_forestry},
-    "audit.view": {Role.admin, Role.auditor, Role.city_forestry, Role.city_finance},
+    # plan monitoring (gzgov.plan)
+    "plan.view": {Role.admin, Role.plan_regulator, Role.responsible_unit, Role.evaluator, Role.auditor, Role.system},
+    "plan.public": set(Role),
+    "plan.values.enter": {Role.responsible_unit, Role.plan_regulator, Role.system},
+    "plan.values.approve": {Role.plan_regulator, Role.system},
+    "plan.projects.update": {Role.responsible_unit, Role.plan_regulator, Role.system},
+    "plan.evaluate": {Role.plan_regulator, Role.system},
+    "plan.findings": {Role.evaluator},
+    "audit.view": {Role.admin, Role.auditor, Role.city_forestry, Role.city_finance, Role.plan_regulator},
     "audit.verify": {Role.admin, Role.auditor, Role.system},
     "calendar.load": {Role.admin, Role.system},
     "users.manage": {Role.admin, Role.system},
@@ -93,6 +107,7 @@ class Actor:
     district_code: str | None = None
     display_name: str = ""
     user_id: int | None = None
+    unit: str = ""  # a responsible unit's name, as the plan writes it
 
     @property
     def is_district(self) -> bool:
@@ -124,7 +139,7 @@ class Actor:
 
     @classmethod
     def from_user(cls, user: User) -> Actor:
-        return cls(user.username, Role(user.role), user.district_code, user.display_name, user.id)
+        return cls(user.username, Role(user.role), user.district_code, user.display_name, user.id, user.unit or "")
 
 
 PUBLIC = Actor("public", Role.public, display_name="公众")
@@ -138,9 +153,12 @@ def hash_password(password: str) -> str:
 
 
 def create_user(session: Session, actor: Actor, username: str, password: str, role: Role | str,
-                display_name: str, district_code: str | None = None) -> User:
+                display_name: str, district_code: str | None = None, unit: str = "") -> User:
     actor.require("users.manage")
     role = Role(role)
+    if role == Role.responsible_unit and not unit.strip():
+        raise GzgovError("unit_required", "责任单位用户必须指定单位名称（与规划中的写法一致）",
+                         "A responsible-unit user needs the unit's name, as the plan writes it")
     if role in DISTRICT_ROLES and district_code not in BY_CODE:
         raise GzgovError("district_required", "区级角色必须指定所属区", "A district role needs its district")
     if role not in DISTRICT_ROLES:
@@ -150,11 +168,13 @@ def create_user(session: Session, actor: Actor, username: str, password: str, ro
     if session.scalar(select(User).where(User.username == username)):
         raise GzgovError("user_exists", f"用户名已存在：{username}", f"Username already exists: {username}")
     user = User(username=username, password_hash=hash_password(password), role=role.value,
-                district_code=district_code, display_name=display_name)
+                district_code=district_code, display_name=display_name,
+                unit=unit.strip() if role == Role.responsible_unit else "")
     session.add(user)
     session.flush()
     audit.record(session, actor.username, "user.create", "user", username,
-                 after={"role": role.value, "district": district_code, "display_name": display_name})
+                 after={"role": role.value, "district": district_code, "display_name": display_name,
+                        "unit": user.unit})
     return user
 
 

@@ -21,6 +21,7 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(256))
     role: Mapped[str] = mapped_column(String(32))
     district_code: Mapped[str | None] = mapped_column(String(6))
+    unit: Mapped[str] = mapped_column(String(128), default="")  # a responsible unit's name (plan)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
 
