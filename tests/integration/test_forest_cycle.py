@@ -189,3 +189,102 @@ def test_a_payment_differing_from_the_snapshot_needs_a_reason(session, year):
     approve_all(session)
     result = payments.create_batch(session, CONGHUA_FIN, 2025, "440117", today=AFTER)
     assert line.id in result.skipped["difference_without_reason"]
+
+
+# ---------------------------------------------------------------- the fast paths give exactly the plain results
+
+
+def test_line_arithmetic_is_exactly_line_amount_and_split_line():
+    import random
+
+    from gzgov.forest.choices import Grade
+    from gzgov.forest.entitlement import Rates, line_amount, split_line
+
+    rates = Rates(2025, {Grade.I: 16800, Grade.II: 11200, Grade.III: 9000}, None, "test")
+    rng = random.Random(7)
+    rows = [(i, "镇", "村", rng.choice([0, 1, 5, 25, 12_345, 10**9]) * rng.randint(0, 3),
+             rng.randint(0, 10**7), rng.choice([0, 1, 50, rng.randint(0, 10**11)])) for i in range(3000)]
+    rows += [(9001, "镇", "村", 5, 0, 0), (9002, "镇", "村", 0, 0, 0), (9003, "镇", "村", -7, 3, 0)]  # half, zero, negative
+    amounts = cycle._line_amounts(rows, rates)
+    assert amounts == [line_amount({Grade.I: a1, Grade.II: a2, Grade.III: a3}, rates) for _p, _t, _v, a1, a2, a3 in rows]
+    total = sum(amounts)
+    for base, tot, bp in ((min(total, 123_456_789_012), total, 6_000), (total, total, 10_000), (0, total, 0),
+                          (total // 3, total, 3_333), (5, 0, 5_000)):
+        got = list(cycle._line_values(rows, amounts, base, tot, bp))
+        for (pid, town, vil, a1, a2, a3), amt, g in zip(rows, amounts, got, strict=True):
+            s = split_line(amt, base, tot, bp)
+            assert g == (town, vil, pid, a1, a2, a3, amt, s.base, s.city_increment, s.district_increment)
+
+
+def test_fast_decryption_is_the_cipher_s_own():
+    from gzgov.core.identity import IdentityError, get_cipher
+
+    cipher = get_cipher()
+    decrypt = payments._decryptor(cipher)
+    for text in ("440117196001020011", "6217000000000001234", "中文 and ascii", ""):
+        token = cipher.encrypt(text)
+        assert decrypt(token) == cipher.decrypt(token) == text
+    token = cipher.encrypt("440117196001020011")
+    body = token[3:]
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    assert len(body) % 4 == 2  # 46 bytes: the last character carries 4 unused bits
+    loose = token[:-1] + alphabet[alphabet.index(token[-1]) + 1]  # same bytes, non-canonical text
+    bad = [token[:-1] + ("A" if token[-1] != "A" else "Q"),  # altered
+           "v2." + body, token + "=", token[:10] + "*" + token[10:], token.replace("-", "+").replace("_", "/"), loose]
+    for t in bad:
+        if t == token:
+            continue
+        with pytest.raises(IdentityError):
+            cipher.decrypt(t)
+        with pytest.raises(IdentityError):
+            decrypt(t)
+
+
+def test_bank_file_is_what_csv_writer_and_fmt_yuan_write(session):
+    from gzgov.core.identity import get_cipher
+    from gzgov.core.money import fmt_yuan
+    from gzgov.forest.models import PaymentBatch
+
+    rows = [parcel_row(1, grade="I", area_mu="10.25"), parcel_row(2, grade="II", area_mu="3.3333"),
+            parcel_row(3, grade="III", area_mu="7.01", payee_name='李, "四"'),  # needs quoting in CSV
+            parcel_row(4, grade="I", area_mu="1.00", bank_account="")]  # no account: held back
+    import_registry(session, CITY, csv_bytes(rows), "registry.csv")
+    cycle.open_cycle(session, CITY, 2025)
+    cycle.verify_areas(session, CONGHUA, 2025, "440117", {"I": "11.25", "II": "3.3333", "III": "7.01"})
+    cycle.compute_district(session, CONGHUA, 2025, "440117")
+    cycle.post_publicity(session, CONGHUA, 2025, "440117", START)
+    for a in (CONGHUA, CONGHUA_FIN):
+        cycle.approve_district(session, a, 2025, "440117", today=AFTER)
+    cycle.city_review(session, CITY, 2025, "440117")
+    cycle.set_budget(session, FINANCE, 2025, "预算")
+    loaded = lines(session)  # loaded before: must see the bulk status change
+    res = payments.create_batch(session, CONGHUA_FIN, 2025, "440117", today=AFTER)
+    no_account = [ln.id for ln in loaded if session.get(Payee, ln.payee_id).account_index == ""]
+    assert res.skipped == {"publicity_not_ended": [], "no_account": no_account, "difference_without_reason": []}
+    assert {ln.id: ln.status for ln in loaded} == {ln.id: ("posted" if ln.id in no_account else "issued") for ln in loaded}
+    pays = session.scalars(select(Payment).order_by(Payment.id)).all()
+    assert res.batch.lines == len(pays) == 3 and res.batch.total_fen == sum(p.amount_fen for p in pays)
+    cipher = get_cipher()
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(payments.BANK_HEADER)
+    for p in pays:
+        y = session.get(Payee, p.payee_id)
+        w.writerow([p.id, y.name, cipher.decrypt(y.id_enc), y.bank_name, cipher.decrypt(y.account_enc),
+                    fmt_yuan(p.amount_fen), "2025年生态公益林损失性补偿", fmt_yuan(p.base_fen),
+                    fmt_yuan(p.city_increment_fen), fmt_yuan(p.district_increment_fen)])
+    assert res.path.read_bytes() == buf.getvalue().encode("utf-8")
+    assert '"李, ""四"""' in res.path.read_text(encoding="utf-8")
+
+    # bank results in bulk: loaded objects see them; the failed line is re-issued with a link to its payment
+    result = bank_result(res.path, lambda r: "returned" if r["payee_name"].startswith("李") else "paid")
+    assert payments.import_bank_result(session, CONGHUA_FIN, res.batch.id, result, "r.csv") == {
+        "paid": 2, "failed": 0, "returned": 1}
+    assert sorted(p.status for p in pays) == ["paid", "paid", "returned"]
+    assert session.get(PaymentBatch, res.batch.id).status == "reconciled"
+    returned = next(p for p in pays if p.status == "returned")
+    assert session.get(EntitlementLine, returned.line_id).status == LineStatus.failed
+    session.get(EntitlementLine, returned.line_id).difference_reason = "退回后重发"
+    again = payments.create_batch(session, CONGHUA_FIN, 2025, "440117", today=AFTER)
+    assert again.batch.lines == 1
+    assert session.scalars(select(Payment).where(Payment.batch_id == again.batch.id)).one().reissue_of == returned.id

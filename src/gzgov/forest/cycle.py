@@ -11,11 +11,14 @@ writes the change and its audit entry in the caller's transaction.
 from __future__ import annotations
 
 import hashlib
+import sqlite3
+from collections.abc import Iterator
 from datetime import date, datetime
 from functools import lru_cache
+from itertools import chain, islice
 
 import yaml
-from sqlalchemy import case, delete, func, select, update
+from sqlalchemy import case, cast, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from gzgov.config import get_settings
@@ -26,9 +29,9 @@ from gzgov.core.calendar_store import calendar
 from gzgov.core.db import SHANGHAI, now
 from gzgov.core.errors import GzgovError, StaleAction
 from gzgov.core.geo import district_name
-from gzgov.core.money import fmt_area, parse_area
+from gzgov.core.money import AREA_SCALE, fmt_area, parse_area
 from gzgov.forest.choices import FOREST_DISTRICTS, CycleState, DistrictState, Grade, LineStatus
-from gzgov.forest.entitlement import line_amount, split_line
+from gzgov.forest.entitlement import Rates, line_amount, split_line
 from gzgov.forest.funding import all_funding
 from gzgov.forest.models import Cycle, DistrictCycle, EntitlementLine, Parcel, Payee, VillagePublicity
 from gzgov.forest.standards import rates_for
@@ -147,23 +150,128 @@ def area_mismatch(session: Session, dc: DistrictCycle) -> dict[str, tuple[int, i
     return {g.value: (ver[g], reg.get(g, 0)) for g in Grade if ver[g] != reg.get(g, 0)}
 
 
-def _aggregate(session: Session, district_code: str, village: tuple[str, str] | None = None
-               ) -> dict[tuple[int, str, str], dict[Grade, int]]:
-    """Payable area by grade of each (payee, town, village) of a district, summed in the database."""
+def _driver_rows(session: Session, stmt) -> Iterator[tuple]:
+    """The rows of a Core SELECT as the database driver returns them (plain tuples, no SQLAlchemy result
+    processing, which costs more than the query at a million rows): for integer and text columns only,
+    whose driver values are already the Python values. Pending ORM changes are flushed first."""
+    session.flush()
+    conn = session.connection()
+    compiled = stmt.compile(dialect=conn.dialect)
+    params = compiled.construct_params()
+    args = tuple(params[k] for k in compiled.positiontup) if compiled.positional else params
+    cur = conn.connection.dbapi_connection.cursor()
+    try:
+        cur.execute(str(compiled), args)
+        while rows := cur.fetchmany(10_000):
+            yield from rows
+    finally:
+        cur.close()
+
+
+def _aggregate_rows(session: Session, district_code: str, village: tuple[str, str] | None = None) -> list[tuple]:
+    """(payee_id, town, village, area Ⅰ, area Ⅱ, area Ⅲ) of each (payee, town, village) of a district with
+    payable parcels, summed in the database and returned as plain integers (no ORM rows)."""
     def by(g: Grade):
-        return func.sum(case((Parcel.grade == g.value, Parcel.area_e4), else_=0))
+        return cast(func.sum(case((Parcel.grade == g.value, Parcel.area_e4), else_=0)), Parcel.area_e4.type)
 
     q = (select(Parcel.payee_id, Parcel.town, Parcel.village, by(Grade.I), by(Grade.II), by(Grade.III))
          .where(PAYABLE, Parcel.district_code == district_code)
          .group_by(Parcel.payee_id, Parcel.town, Parcel.village))
     if village:
         q = q.where(Parcel.town == village[0], Parcel.village == village[1])
+    return list(_driver_rows(session, q))
+
+
+def _aggregate(session: Session, district_code: str, village: tuple[str, str] | None = None
+               ) -> dict[tuple[int, str, str], dict[Grade, int]]:
+    """Payable area by grade of each (payee, town, village) of a district, summed in the database."""
     return {(pid, town, vil): {Grade.I: int(a1), Grade.II: int(a2), Grade.III: int(a3)}
-            for pid, town, vil, a1, a2, a3 in session.execute(q)}
+            for pid, town, vil, a1, a2, a3 in _aggregate_rows(session, district_code, village)}
+
+
+def _line_amounts(rows, rates: Rates) -> list[int]:
+    """`line_amount` of every aggregated row, in order. Inlined integer arithmetic for the usual
+    non-negative sums (half-up to the fen: floor((raw + 5000) / 10000)); anything else goes through
+    `line_amount` itself, so the result is identical either way."""
+    r1, r2, r3 = rates.compensation[Grade.I], rates.compensation[Grade.II], rates.compensation[Grade.III]
+    half = AREA_SCALE // 2
+    out = []
+    append = out.append
+    for _pid, _town, _vil, a1, a2, a3 in rows:
+        raw = a1 * r1 + a2 * r2 + a3 * r3
+        if raw >= 0:
+            append((raw + half) // AREA_SCALE)
+        else:
+            append(line_amount({Grade.I: a1, Grade.II: a2, Grade.III: a3}, rates))
+    return out
+
+
+def _line_values(rows, amounts: list[int], base: int, total: int, city_bp: int):
+    """The varying part of each entitlement line (town, village, payee, areas Ⅰ/Ⅱ/Ⅲ, amount, base, city and
+    district increments) with its budget-source split. Same arithmetic as `split_line`, inlined for
+    non-negative figures (half-up: floor((2n + d) / 2d)); anything else goes through `split_line` itself."""
+    fast = base >= 0 and total > 0 and city_bp >= 0
+    two_total = 2 * total
+    for (pid, town, vil, a1, a2, a3), amt in zip(rows, amounts, strict=True):
+        if fast and amt >= 0:
+            b = min((2 * amt * base + total) // two_total, amt)
+            inc = amt - b
+            city = (inc * city_bp + 5_000) // 10_000
+            yield town, vil, pid, a1, a2, a3, amt, b, city, inc - city
+        else:
+            s = split_line(amt, base, total, city_bp)
+            yield town, vil, pid, a1, a2, a3, amt, s.base, s.city_increment, s.district_increment
 
 
 LINE_COLUMNS = ("cycle_id", "district_code", "town", "village", "payee_id", "area_i_e4", "area_ii_e4", "area_iii_e4",
                 "amount_fen", "status", "base_fen", "city_increment_fen", "district_increment_fen", "difference_reason")
+
+
+def _insert_lines(session: Session, cycle_id: int, district_code: str, values) -> None:
+    """Insert computed lines from `_line_values` (COPY on PostgreSQL). On SQLite the per-line constants are
+    written into the statement once and up to 200 lines go in one multi-row INSERT, so the driver's per-row
+    and per-parameter work (which dominates at this size) is mostly saved."""
+    status = LineStatus.computed.value
+    conn = session.connection()
+    if conn.dialect.name != "sqlite":
+        bulk_insert(session, EntitlementLine.__table__, LINE_COLUMNS,
+                    ((cycle_id, district_code, t, v, p, a1, a2, a3, amt, status, b, ci, di, "")
+                     for t, v, p, a1, a2, a3, amt, b, ci, di in values))
+        return
+
+    def text(value: str) -> str:
+        return "'" + value.replace("'", "''") + "'"
+
+    raw = conn.connection.dbapi_connection
+    per = max(1, min(200, raw.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // 10))
+    one = f"({int(cycle_id)}, {text(district_code)}, ?, ?, ?, ?, ?, ?, ?, {text(status)}, ?, ?, ?, '')"
+    head = f'INSERT INTO "{EntitlementLine.__tablename__}" ({", ".join(LINE_COLUMNS)}) VALUES '
+    rows = iter(values)
+    rest: list[tuple] = []
+
+    def chunks():
+        while True:
+            chunk = list(islice(rows, per))
+            if len(chunk) < per:
+                rest.extend(chunk)
+                return
+            yield tuple(chain.from_iterable(chunk))
+
+    cur = raw.cursor()
+    try:
+        cur.executemany(head + ", ".join([one] * per), chunks())
+        if rest:
+            cur.executemany(head + one, rest)
+    finally:
+        cur.close()
+
+
+def _mismatch_in(dc: DistrictCycle, rows) -> dict[str, tuple[int, int]]:
+    """`area_mismatch` from the aggregated rows, which are the same payable parcels summed by grade, instead of
+    a second pass over the registry."""
+    reg = {Grade.I: sum(r[3] for r in rows), Grade.II: sum(r[4] for r in rows), Grade.III: sum(r[5] for r in rows)}
+    ver = verified_areas(dc)
+    return {g.value: (ver[g], reg[g]) for g in Grade if ver[g] != reg[g]}
 
 
 def compute_district(session: Session, actor: Actor, year: int, district_code: str,
@@ -173,7 +281,8 @@ def compute_district(session: Session, actor: Actor, year: int, district_code: s
     actor.require("forest.compute", district_code)
     c, dc = get_district_cycle(session, year, district_code)
     _require_state(dc, {DistrictState.verified, DistrictState.computed}, "测算补偿", "compute entitlements")
-    mismatch = area_mismatch(session, dc)
+    agg = _aggregate_rows(session, district_code)
+    mismatch = _mismatch_in(dc, agg)
     if mismatch:
         text = "; ".join(f"{g}: {fmt_area(v)} / {fmt_area(r)}" for g, (v, r) in mismatch.items())
         raise refuse("area_mismatch", f"登记面积与核定面积不一致（等级: 核定 / 登记，亩：{text}），请更正登记或重新核定",
@@ -182,22 +291,13 @@ def compute_district(session: Session, actor: Actor, year: int, district_code: s
     rates = rates_for(session, year)
     session.execute(delete(EntitlementLine).where(EntitlementLine.cycle_id == c.id,
                                                   EntitlementLine.district_code == district_code))
-    agg = _aggregate(session, district_code)
-    amounts = {k: line_amount(v, rates) for k, v in agg.items()}
+    amounts = _line_amounts(agg, rates)
     funding = all_funding(session).get(district_code)
-    dc.split_total_fen = sum(amounts.values())
+    dc.split_total_fen = sum(amounts)
     dc.split_base_fen = min(funding.base_2012_fen, dc.split_total_fen) if funding else 0
     dc.city_share_bp = funding.city_share_bp if funding else 0
-    computed = LineStatus.computed.value
-
-    def rows():
-        for key, areas in agg.items():
-            amt = amounts[key]
-            s = split_line(amt, dc.split_base_fen, dc.split_total_fen, dc.city_share_bp)
-            yield (c.id, district_code, key[1], key[2], key[0], areas[Grade.I], areas[Grade.II], areas[Grade.III],
-                   amt, computed, s.base, s.city_increment, s.district_increment, "")
-
-    bulk_insert(session, EntitlementLine.__table__, LINE_COLUMNS, rows())
+    _insert_lines(session, c.id, district_code,
+                  _line_values(agg, amounts, dc.split_base_fen, dc.split_total_fen, dc.city_share_bp))
     n = len(agg)
     _transition(session, actor, dc, DistrictState.computed, expected_version, "cycle.compute", "",
                 {"lines": n, "total_fen": dc.split_total_fen})

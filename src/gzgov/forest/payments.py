@@ -8,26 +8,27 @@ needs a recorded reason, and no line is paid before its village's publicity has 
 
 from __future__ import annotations
 
+import binascii
 import csv
 import io
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import NamedTuple
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, bindparam, case, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from gzgov.config import get_settings
 from gzgov.core import audit
 from gzgov.core.auth import Actor
-from gzgov.core.bulk import bulk_insert
 from gzgov.core.geo import district_name
-from gzgov.core.identity import get_cipher
+from gzgov.core.identity import FieldCipher, get_cipher
 from gzgov.core.money import fmt_yuan, yuan_to_fen
 from gzgov.core.tabular import Column, ImportRejected, ImportReport, file_digest, read_rows
 from gzgov.forest.choices import CycleState, DistrictState, LineStatus
-from gzgov.forest.cycle import bump, get_cycle, get_district_cycle, publicity_of, refuse, today_shanghai
-from gzgov.forest.models import DistrictCycle, EntitlementLine, Payee, Payment, PaymentBatch
+from gzgov.forest.cycle import _driver_rows, bump, get_cycle, get_district_cycle, refuse, today_shanghai
+from gzgov.forest.models import DistrictCycle, EntitlementLine, Payee, Payment, PaymentBatch, VillagePublicity
 
 BANK_HEADER = ["payment_id", "payee_name", "id_number", "bank_name", "account", "amount", "purpose",
                "base_2012", "city_increment", "district_increment"]
@@ -46,6 +47,40 @@ class BatchResult:
     skipped: dict[str, list[int]] = field(default_factory=dict)
 
 
+def _line_category(cycle_id: int, district_code: str, today: date):
+    """Each of a district's posted or failed lines with what happens to it in the next bank file, decided in the
+    database (no line is brought into Python to be paid): 0 publicity not ended (or never posted), 1 payee without
+    an account, 2 differs from the posted snapshot (amount, payee or account) without a recorded reason, 3 payable,
+    4 nothing to pay. Returns (category, FROM clause, WHERE conditions)."""
+    L, P, V = EntitlementLine, Payee, VillagePublicity
+    differs = or_(L.posted_amount_fen.is_distinct_from(L.amount_fen), L.posted_payee_id.is_distinct_from(L.payee_id),
+                  L.posted_account_index.is_distinct_from(P.account_index))
+    category = case((or_(V.id.is_(None), V.end_date >= today), 0),
+                    (or_(P.account_index.is_(None), P.account_index == ""), 1),
+                    (and_(differs, or_(L.difference_reason.is_(None), L.difference_reason == "")), 2),
+                    (L.amount_fen > 0, 3), else_=4)
+    source = (L.__table__.join(P.__table__, P.id == L.payee_id)
+              .outerjoin(V.__table__, and_(V.cycle_id == L.cycle_id, V.district_code == L.district_code,
+                                           V.town == L.town, V.village == L.village)))
+    where = (L.cycle_id == cycle_id, L.district_code == district_code,
+             L.status.in_([LineStatus.posted.value, LineStatus.failed.value]))
+    return category, source, where
+
+
+_SKIP_REASONS = ("publicity_not_ended", "no_account", "difference_without_reason")
+_PAYABLE = 3
+
+
+def _skipped(conn, category, source, where) -> dict[str, list[int]]:
+    skipped: dict[str, list[int]] = {k: [] for k in _SKIP_REASONS}
+    lists = [skipped[k] for k in _SKIP_REASONS]
+    L = EntitlementLine
+    for line_id, cat in conn.execute(select(L.id, category).select_from(source).where(*where, category < _PAYABLE)
+                                     .order_by(L.town, L.village, L.id)):
+        lists[cat].append(line_id)
+    return skipped
+
+
 def create_batch(session: Session, actor: Actor, year: int, district_code: str, today: date | None = None,
                  expected_version: int | None = None) -> BatchResult:
     """Issue one bank file for a district: every payable line not yet paid or in flight."""
@@ -57,46 +92,42 @@ def create_batch(session: Session, actor: Actor, year: int, district_code: str, 
                      "Funds are paid once the next-year budget is set (forest §5)")
     if dc.state not in (DistrictState.reviewed, DistrictState.reconciled):
         raise refuse("not_reviewed", "本区尚未通过市级审查", "The district has not passed the city's review")
-    pubs = publicity_of(session, c.id, district_code)
-    L = EntitlementLine
-    q = (select(L.id, L.town, L.village, L.status, L.amount_fen, L.payee_id, L.posted_amount_fen, L.posted_payee_id,
-                L.posted_account_index, L.difference_reason, L.base_fen, L.city_increment_fen,
-                L.district_increment_fen, Payee.account_index)
-         .join(Payee, Payee.id == L.payee_id)
-         .where(L.cycle_id == c.id, L.district_code == district_code,
-                L.status.in_([LineStatus.posted.value, LineStatus.failed.value]))
-         .order_by(L.town, L.village, L.id))
-    skipped: dict[str, list[int]] = {"publicity_not_ended": [], "no_account": [], "difference_without_reason": []}
-    payable = []
-    for r in session.execute(q):
-        pub = pubs.get((r.town, r.village))
-        if pub is None or pub.end_date >= today:
-            skipped["publicity_not_ended"].append(r.id)
-        elif not r.account_index:
-            skipped["no_account"].append(r.id)
-        elif (r.posted_amount_fen, r.posted_payee_id, r.posted_account_index) != (
-                r.amount_fen, r.payee_id, r.account_index) and not r.difference_reason:
-            skipped["difference_without_reason"].append(r.id)
-        elif r.amount_fen > 0:
-            payable.append(r)
-    if not payable:
-        return BatchResult(None, None, skipped)
+    L, P = EntitlementLine, Payee
+    category, source, where = _line_category(c.id, district_code, today)
+    session.flush()
+    conn = session.connection()
+    if conn.execute(select(L.id).select_from(source).where(*where, category == _PAYABLE).limit(1)).first() is None:
+        return BatchResult(None, None, _skipped(conn, category, source, where))
     number = (session.scalar(select(func.max(PaymentBatch.number)).where(
         PaymentBatch.cycle_id == c.id, PaymentBatch.district_code == district_code)) or 0) + 1
     batch = PaymentBatch(cycle_id=c.id, district_code=district_code, number=number, file_name="", file_sha256="",
-                         lines=len(payable), total_fen=sum(r.amount_fen for r in payable), status="issued",
-                         created_by=actor.username)
+                         lines=0, total_fen=0, status="issued", created_by=actor.username)
     session.add(batch)
     session.flush()
-    failed = [r.id for r in payable if r.status == LineStatus.failed]
-    previous = dict(session.execute(select(Payment.line_id, func.max(Payment.id)).where(
-        Payment.line_id.in_(failed)).group_by(Payment.line_id)).all()) if failed else {}
-    bulk_insert(session, Payment.__table__, PAYMENT_COLUMNS, (
-        (batch.id, r.id, r.payee_id, r.account_index, r.amount_fen, r.base_fen, r.city_increment_fen,
-         r.district_increment_fen, "issued", "", "", previous.get(r.id)) for r in payable))
-    session.execute(update(EntitlementLine).where(EntitlementLine.id.in_(
+    # a failed line paid again records the payment it re-issues
+    previous = dict(conn.execute(select(Payment.line_id, func.max(Payment.id)).join(L, L.id == Payment.line_id).where(
+        L.cycle_id == c.id, L.district_code == district_code, L.status == LineStatus.failed.value)
+        .group_by(Payment.line_id)).all())
+    # the payments are copied from the payable lines in the database, in file order (town, village, line)
+    conn.execute(insert(Payment.__table__).from_select(
+        PAYMENT_COLUMNS[:-1],
+        select(literal(batch.id), L.id, L.payee_id, P.account_index, L.amount_fen, L.base_fen, L.city_increment_fen,
+               L.district_increment_fen, literal("issued"), literal(""), literal(""))
+        .select_from(source).where(*where, category == _PAYABLE).order_by(L.town, L.village, L.id)))
+    if previous:
+        conn.execute(update(Payment.__table__).where(Payment.batch_id == batch.id,
+                                                     Payment.line_id == bindparam("b_line"))
+                     .values(reissue_of=bindparam("b_prev")),
+                     [{"b_line": line, "b_prev": prev} for line, prev in previous.items()])
+    lines, total = conn.execute(select(func.count(), func.coalesce(func.sum(Payment.amount_fen), 0))
+                                .where(Payment.batch_id == batch.id)).one()
+    batch.lines, batch.total_fen = int(lines), int(total)
+    conn.execute(update(EntitlementLine).where(EntitlementLine.id.in_(
         select(Payment.line_id).where(Payment.batch_id == batch.id))).values(status=LineStatus.issued.value)
         .execution_options(synchronize_session=False))
+    # what is left posted or failed was not payable: each with its reason
+    skipped = _skipped(conn, category, source, where)
+    _expire_loaded(session, EntitlementLine)
     path, digest = _write_bank_file(session, year, district_code, batch)
     batch.file_name, batch.file_sha256 = path.name, digest
     bump(session, dc, expected_version, "本区本年度周期", "This district's cycle")
@@ -104,6 +135,13 @@ def create_batch(session: Session, actor: Actor, year: int, district_code: str, 
                  after={"district": district_code, "number": number, "lines": batch.lines, "total_fen": batch.total_fen,
                         "sha256": digest, "skipped": {k: len(v) for k, v in skipped.items()}})
     return BatchResult(batch, path, skipped)
+
+
+def _expire_loaded(session: Session, *models: type) -> None:
+    """Rows changed by bulk SQL: let objects of theirs already loaded in the session re-read them."""
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, models):
+            session.expire(obj)
 
 
 PAYMENT_COLUMNS = ("batch_id", "line_id", "payee_id", "account_index", "amount_fen", "base_fen", "city_increment_fen",
@@ -116,23 +154,80 @@ def bank_dir(year: int) -> Path:
     return d
 
 
+_CENTS = tuple(f"{i:02d}" for i in range(100))
+_B64_STD = bytes.maketrans(b"-_", b"+/")
+_B64_URL = bytes.maketrans(b"+/", b"-_")
+_B64_PAD = (b"", b"===", b"==", b"=")
+
+
+def _decryptor(cipher: FieldCipher):
+    """`cipher.decrypt` for a whole file: the token format of `FieldCipher.encrypt` ('v1.' + unpadded urlsafe
+    base64 of nonce + ciphertext + tag) decoded with the C base64 codec and opened with the cipher's own AES-GCM
+    key. Any token that is not exactly in that canonical form, or does not authenticate, goes through
+    `cipher.decrypt` itself, which gives the same plaintext or raises its own error: the result never differs."""
+    aead = getattr(cipher, "_aead", None)
+    if aead is None:
+        return cipher.decrypt
+    open_ = aead.decrypt
+    a2b, b2a = binascii.a2b_base64, binascii.b2a_base64
+
+    def decrypt(token: str) -> str:
+        try:
+            raw = token.encode("ascii")
+            body = raw[3:]
+            blob = a2b(body.translate(_B64_STD) + _B64_PAD[len(body) % 4])
+            if raw[:3] == b"v1." and len(blob) >= 28 and b2a(blob, newline=False).rstrip(b"=").translate(_B64_URL) == body:
+                return open_(blob[:12], blob[12:], None).decode("utf-8")
+        except Exception:  # noqa: BLE001, S110 - the canonical path below reports it
+            pass
+        return cipher.decrypt(token)
+
+    return decrypt
+
+
 def _write_bank_file(session: Session, year: int, district_code: str, batch: PaymentBatch) -> tuple[Path, str]:
     """The bank payment file: the only export that carries full ID and account numbers."""
-    cipher = get_cipher()
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow(BANK_HEADER)
+    decrypt = _decryptor(get_cipher())
     purpose = f"{year}年生态公益林损失性补偿"
     q = (select(Payment.id, Payee.name, Payee.id_enc, Payee.bank_name, Payee.account_enc, Payment.amount_fen,
                 Payment.base_fen, Payment.city_increment_fen, Payment.district_increment_fen)
          .join(Payee, Payee.id == Payment.payee_id).where(Payment.batch_id == batch.id).order_by(Payment.id))
-    for pid, name, id_enc, bank, acct_enc, amt, base, city, dist in session.execute(q):
-        w.writerow([pid, name, cipher.decrypt(id_enc), bank, cipher.decrypt(acct_enc), fmt_yuan(amt), purpose,
-                    fmt_yuan(base), fmt_yuan(city), fmt_yuan(dist)])
-    data = buf.getvalue().encode("utf-8")
+    # csv.writer's output, written directly: a row whose text holds no comma, quote or line break of its own
+    # needs no quoting, and non-negative fen print as yuan without Decimal; any other row goes through
+    # csv.writer and `fmt_yuan` themselves.
+    side = io.StringIO()
+    writer = csv.writer(side)
+    writer.writerow(BANK_HEADER)
+    out = [side.getvalue()]
+    append = out.append
+    c = _CENTS
+    for pid, name, id_enc, bank, acct_enc, amt, base, city, dist in _driver_rows(session, q):
+        idn, acct = decrypt(id_enc), decrypt(acct_enc)
+        if amt >= 0 and base >= 0 and city >= 0 and dist >= 0:
+            text = (f"{pid},{name},{idn},{bank},{acct},{amt // 100}.{c[amt % 100]},{purpose},{base // 100}."
+                    f"{c[base % 100]},{city // 100}.{c[city % 100]},{dist // 100}.{c[dist % 100]}")
+            if text.count(",") == 9 and '"' not in text and "\r" not in text and "\n" not in text:
+                append(text + "\r\n")
+                continue
+        side.seek(0)
+        side.truncate()
+        writer.writerow([pid, name, idn, bank, acct, fmt_yuan(amt), purpose, fmt_yuan(base), fmt_yuan(city),
+                         fmt_yuan(dist)])
+        append(side.getvalue())
+    data = "".join(out).encode("utf-8")
     path = bank_dir(year) / f"{year}-{district_code}-{batch.number:03d}.csv"
     path.write_bytes(data)
     return path, file_digest(data)
+
+
+class _Issued(NamedTuple):
+    """What a bank result row is checked against: one payment of the batch."""
+
+    id: int
+    account_index: str
+    amount_fen: int
+    status: str
+    line_id: int
 
 
 def import_bank_result(session: Session, actor: Actor, batch_id: int, data: bytes, filename: str) -> dict[str, int]:
@@ -143,9 +238,13 @@ def import_bank_result(session: Session, actor: Actor, batch_id: int, data: byte
         raise refuse("not_found", f"未找到批次 {batch_id}", f"Batch {batch_id} not found")
     actor.require("forest.reconcile", batch.district_code)
     report = ImportReport(filename)
-    payments = {p.id: p for p in session.scalars(select(Payment).where(Payment.batch_id == batch_id))}
+    session.flush()
+    conn = session.connection()
+    payments = {r[0]: _Issued(*r) for r in conn.execute(
+        select(Payment.id, Payment.account_index, Payment.amount_fen, Payment.status, Payment.line_id)
+        .where(Payment.batch_id == batch_id))}
     seen: set[int] = set()
-    updates: list[tuple[Payment, str, str, str]] = []
+    updates: list[tuple[_Issued, str, str, str]] = []
     for n, r in read_rows(data, filename, RESULT_COLUMNS, report):
         report.rows += 1
         checked = _check_result_row(n, r, payments, seen, report)
@@ -156,12 +255,20 @@ def import_bank_result(session: Session, actor: Actor, batch_id: int, data: byte
     if not report.ok:
         raise ImportRejected(report)
     counts = {"paid": 0, "failed": 0, "returned": 0}
-    for p, result, ref, note in updates:
-        p.status, p.bank_ref, p.result_note = result, ref, note
-        line = session.get(EntitlementLine, p.line_id)
-        line.status = (LineStatus.paid if result == "paid" else LineStatus.failed).value
+    for _p, result, _ref, _note in updates:
         counts[result] += 1
-    if all(p.status != "issued" for p in payments.values()):
+    if updates:
+        conn.execute(update(Payment.__table__).where(Payment.id == bindparam("b_id"))
+                     .values(status=bindparam("b_status"), bank_ref=bindparam("b_ref"), result_note=bindparam("b_note")),
+                     [{"b_id": p.id, "b_status": result, "b_ref": ref, "b_note": note} for p, result, ref, note in updates])
+        paid, failed = LineStatus.paid.value, LineStatus.failed.value
+        conn.execute(update(EntitlementLine.__table__).where(EntitlementLine.id == bindparam("b_id"))
+                     .values(status=bindparam("b_status")),
+                     [{"b_id": p.line_id, "b_status": paid if result == "paid" else failed}
+                      for p, result, _ref, _note in updates])
+        _expire_loaded(session, Payment, EntitlementLine)
+    still_issued = sum(1 for p in payments.values() if p.status == "issued") - len(updates)
+    if still_issued == 0:
         batch.status = "reconciled"
     session.flush()
     if updates:
@@ -170,8 +277,8 @@ def import_bank_result(session: Session, actor: Actor, batch_id: int, data: byte
     return counts
 
 
-def _check_result_row(n: int, r: dict[str, str], payments: dict[int, Payment], seen: set[int],
-                      report: ImportReport) -> tuple[Payment, str, str, str] | None:
+def _check_result_row(n: int, r: dict[str, str], payments: dict[int, _Issued], seen: set[int],
+                      report: ImportReport) -> tuple[_Issued, str, str, str] | None:
     pid = int(r["payment_id"]) if r["payment_id"].isdigit() else -1
     p = payments.get(pid)
     if p is None:
