@@ -24,7 +24,14 @@ def test_login_returns_to_the_page_asked_for_but_never_to_another_site(users):
     client = web_client()
     assert login(client, "auditor", next="/forest/parcels?grade=I").headers["location"] == "/forest/parcels?grade=I"
     other = web_client()
-    assert login(other, "auditor", next="https://evil.example/").headers["location"] == "/forest/"
+    assert login(other, "auditor", next="https://evil.example/").headers["location"] == "/"
+    assert other.get("/", follow_redirects=False).headers["location"] == "/forest/"  # the role's own start page
+
+
+def test_each_role_starts_in_its_own_application(users):
+    for username, start in (("city", "/forest/"), ("regulator", "/plan/"), ("nansha_gov", "/plan/"),
+                            ("evaluator", "/plan/"), ("conghua", "/forest/")):
+        assert logged_in(username).get("/", follow_redirects=False).headers["location"] == start
 
 
 def test_a_wrong_password_is_refused_and_the_attempt_is_kept(users):

@@ -50,6 +50,7 @@ def create_app() -> FastAPI:
 
     from gzgov.forest import cycle_routes as forest_cycle_routes
     from gzgov.forest import routes as forest_routes
+    from gzgov.plan import routes as plan_routes
     from gzgov.web import audit_routes, auth_routes
 
     app.include_router(auth_routes.router)
@@ -57,4 +58,6 @@ def create_app() -> FastAPI:
     app.include_router(forest_routes.router)
     app.include_router(forest_cycle_routes.router)
     app.include_router(forest_routes.api_router)
+    app.include_router(plan_routes.router)
+    app.include_router(plan_routes.public_router)
     return app

@@ -10,15 +10,17 @@ from fastapi.responses import RedirectResponse
 
 from gzgov.core.auth import LoginRefused, authenticate
 from gzgov.web.deps import DB, CurrentActor, new_csrf_token, safe_next
-from gzgov.web.templating import flash, render
+from gzgov.web.templating import flash, render, start_page
 
 router = APIRouter()
 
 
 @router.get("/")
 def home(actor: CurrentActor) -> RedirectResponse:
-    """The start page: the dashboard for officials, the publicity pages for the public."""
-    return RedirectResponse("/forest/" if actor.user_id is not None else "/login", status_code=303)
+    """The start page: the first page of the official's own application; the login page for the public."""
+    if actor.user_id is None:
+        return RedirectResponse("/login", status_code=303)
+    return RedirectResponse(start_page(actor), status_code=303)
 
 
 @router.get("/login")
@@ -40,7 +42,7 @@ def login(request: Request, db: DB, username: Annotated[str, Form()], password: 
     request.session.clear()  # a fresh session on login (no fixation)
     request.session["user_id"] = actor.user_id
     new_csrf_token(request)
-    return RedirectResponse(safe_next(next), status_code=303)
+    return RedirectResponse(safe_next(next, default="/"), status_code=303)
 
 
 @router.post("/logout")

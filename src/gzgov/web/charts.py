@@ -38,3 +38,20 @@ def pie_chart(title: str, items: list[tuple[str, float, str]]) -> dict:
                     "label": {"formatter": "{d}%"}, "avoidLabelOverlap": True,
                     "data": [{"name": n, "value": v, "itemStyle": {"color": c}} for n, v, c in items if v]}],
     }
+
+
+def line_chart(title: str, categories: list[str], series: list[tuple[str, list[float | None], str, bool]],
+               unit: str = "") -> dict:
+    """A line chart; `series` is (name, values with None for a gap, colour, dashed)."""
+    return {
+        "title": {"text": title, "left": "center", "textStyle": _TEXT | {"fontSize": 14}},
+        "textStyle": _TEXT,
+        "tooltip": {"trigger": "axis"},
+        "legend": {"bottom": 0, "textStyle": _TEXT},
+        "grid": {"left": 60, "right": 20, "top": 40, "bottom": 50},
+        "xAxis": {"type": "category", "data": categories, "boundaryGap": False},
+        "yAxis": {"type": "value", "name": unit, "scale": True},
+        "series": [{"name": name, "type": "line", "data": values, "connectNulls": False, "symbolSize": 7,
+                    "itemStyle": {"color": colour}, "lineStyle": {"color": colour, "type": "dashed" if dashed else "solid"}}
+                   for name, values, colour, dashed in series],
+    }

@@ -421,6 +421,18 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "audit.verify_bad": ("审计日志已被篡改：{entries} 条记录中发现以下问题。", "The audit log was tampered with: problems among its {entries} entries."),
 }
 
+def _merge_applications() -> None:
+    """Each application may keep its own messages (e.g. gzgov.plan.messages); ids must not collide."""
+    from gzgov.plan.messages import MESSAGES as plan
+
+    clash = set(plan) & set(_MESSAGES)
+    if clash:
+        raise RuntimeError(f"message ids defined twice: {sorted(clash)}")
+    _MESSAGES.update(plan)
+
+
+_merge_applications()
+
 CATALOGS: dict[str, dict[str, str]] = {
     lang: {key: pair[i] for key, pair in _MESSAGES.items()} for i, lang in enumerate(LANGS)
 }

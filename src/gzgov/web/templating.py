@@ -28,7 +28,7 @@ from gzgov.web.i18n import lang_of, other_lang, translate
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 WEB_DIR = Path(__file__).resolve().parent
 # Add an application's templates directory here (docs/web.md, "Adding a page").
-TEMPLATE_DIRS = [WEB_DIR / "templates", PACKAGE_DIR / "forest" / "templates"]
+TEMPLATE_DIRS = [WEB_DIR / "templates", PACKAGE_DIR / "forest" / "templates", PACKAGE_DIR / "plan" / "templates"]
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,7 @@ class NavItem:
     label: str  # message id
     href: str
     permission: str
+    hide_for: str | None = None  # not shown to whoever holds this permission (another application's officials)
 
 
 # The header navigation; an item shows only to roles holding its permission.
@@ -49,7 +50,14 @@ NAV = [
     NavItem("nav.cycle", "/forest/cycle", "forest.view"),
     NavItem("nav.reports", "/forest/reports", "forest.export"),
     NavItem("nav.exceptions", "/forest/exceptions", "forest.export"),
-    NavItem("nav.publicity", "/forest/publicity", "forest.publicity.view"),
+    NavItem("nav.publicity", "/forest/publicity", "forest.publicity.view", hide_for="plan.view"),
+    NavItem("nav.plan", "/plan/", "plan.view"),
+    NavItem("nav.plan_values", "/plan/values", "plan.view"),
+    NavItem("nav.plan_projects", "/plan/projects", "plan.view"),
+    NavItem("nav.plan_zones", "/plan/zones", "plan.view"),
+    NavItem("nav.plan_evaluations", "/plan/evaluations", "plan.view"),
+    NavItem("nav.plan_structure", "/plan/structure", "plan.public", hide_for="forest.view"),
+    NavItem("nav.plan_public", "/public/plan", "plan.public", hide_for="forest.view"),
     NavItem("nav.audit", "/audit", "audit.view"),
 ]
 
@@ -81,6 +89,10 @@ def basis(clause: str | None) -> Citation | None:
     """The citation of a clause id ("forest §4(1)3"), or None for free text (a new standard's own basis)."""
     if not clause:
         return None
+    if clause.startswith("plan "):
+        from gzgov.plan.views import plan_citation
+
+        return plan_citation(clause)
     try:
         return cite(clause)
     except KeyError:
@@ -125,6 +137,18 @@ def jsontext(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
+def dec(value: Decimal | None, places: int = 2) -> str:
+    """A Decimal rounded half-up for display."""
+    if value is None:
+        return ""
+    return str(Decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
+
+
+def pct(value: Decimal | None) -> str:
+    """A fraction as a percentage with one decimal: 0.4 -> '40.0%'."""
+    return "" if value is None else f"{dec(Decimal(value) * 100, 1)}%"
+
+
 def when(value: datetime | None) -> str:
     return "" if value is None else value.strftime("%Y-%m-%d %H:%M")
 
@@ -152,7 +176,7 @@ def _env() -> Environment:
                       undefined=StrictUndefined)  # a misspelt or missing variable fails (and its test) loudly
     env.globals.update(t=_t, label=_label, district=_district, role_label=_role_label, basis=basis,
                        url_with=url_with)
-    env.filters.update(wan=wan, yuan=yuan, area=area, wanmu=wanmu, percent_bp=percent_bp, when=when, jsontext=jsontext, yuan_plain=fmt_yuan,
+    env.filters.update(wan=wan, yuan=yuan, area=area, wanmu=wanmu, percent_bp=percent_bp, when=when, jsontext=jsontext, yuan_plain=fmt_yuan, dec=dec, pct=pct,
                        thousands=thousands)
     return env
 
@@ -167,13 +191,22 @@ def flash(request: Request, key: str, **fields: object) -> None:
     request.session["flash"] = {"key": key, "fields": {k: str(v) for k, v in fields.items()}}
 
 
+def _shown(item: NavItem, actor: Actor) -> bool:
+    return actor.can(item.permission) and not (item.hide_for and actor.can(item.hide_for))
+
+
+def start_page(actor: Actor) -> str:
+    """The first page of the navigation the actor sees: each role starts in its own application."""
+    return next((item.href for item in NAV if _shown(item, actor)), "/forest/publicity")
+
+
 def _nav(request: Request, actor: Actor) -> list[dict]:
     path = request.url.path
     items = []
     for item in NAV:
-        if not actor.can(item.permission):
+        if not _shown(item, actor):
             continue
-        active = path == item.href or (item.href != "/forest/" and path.startswith(item.href))
+        active = path == item.href or (not item.href.endswith("/") and path.startswith(item.href))
         items.append({"label": item.label, "href": item.href, "active": active})
     return items
 
