@@ -76,6 +76,11 @@ def build_demo(parcels: int = 1_000_000, payees: int = 450_000) -> None:
     t0 = _step(f"{DEMO_YEAR} 年补偿周期 / the {DEMO_YEAR} cycle")
     run_demo_cycle()
     _done(t0)
+    t0 = _step("金融“十四五”规划监测 / plan monitoring")
+    from gzgov.plan.demo import build_plan_demo
+
+    build_plan_demo(DEMO_PASSWORD)
+    _done(t0)
     print_logins()
 
 
@@ -139,7 +144,11 @@ def _bank_says_paid(path: Path) -> bytes:
 
 
 def print_logins() -> None:
+    from gzgov.plan.demo import demo_data, plan_users
+
     typer.echo(f"\n演示账号（密码均为 / every password is: {DEMO_PASSWORD}）")
     for username, role, _name, district in demo_users():
         typer.echo(f"  {username:<22} {role.label_zh}（{role.label_en}）{' ' + BY_CODE[district].name_zh if district else ''}")
-    typer.echo("  公众公示页无需登录 / public publicity pages need no login: /forest/publicity")
+    for username, role, _name, unit in plan_users(demo_data()):
+        typer.echo(f"  {username:<22} {role.label_zh}（{role.label_en}）{' ' + unit if unit else ''}")
+    typer.echo("  公众页面无需登录 / public pages need no login: /forest/publicity, /public/plan")

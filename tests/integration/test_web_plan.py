@@ -85,3 +85,30 @@ def test_an_evaluation_is_written_published_and_frozen(users, session):
     public = web_client().get(f"/public/plan/evaluations/{eid}")
     assert public.status_code == 200 and "总体进展顺利" in public.text
     assert evaluations.frozen_results(session.get(evaluations.PlanEvaluation, eid))["indicators"][0]["status"] == "ahead"
+
+
+def test_the_pdf_report_renders_its_charts(users, session):
+    import io
+
+    import pypdfium2 as pdfium
+
+    from gzgov.web import svg
+
+    for code, year, value in (("FIN_VA_SHARE", 2021, "9.0"), ("FIN_VA_SHARE", 2022, "9.2"), ("DEPOSITS", 2022, "8.09")):
+        v = values.enter_value(session, NANSHA_GOV, code, year, value, "演示")
+        values.approve_value(session, REGULATOR, v.id)
+    ev = evaluations.create_evaluation(session, REGULATOR, "annual", 2022)
+    evaluations.set_narrative(session, REGULATOR, ev.id, "summary", "二〇二二年规划实施总体平稳。")
+    session.commit()
+    r = logged_in("regulator").get(f"/plan/evaluations/{ev.id}?format=pdf")
+    assert r.status_code == 200 and r.content.startswith(b"%PDF")
+    pdf = pdfium.PdfDocument(io.BytesIO(r.content))
+    text = "".join(pdf[i].get_textpage().get_text_range() for i in range(len(pdf)))
+    assert "二〇二二年规划实施总体平稳" in text and "金融业增加值" in text
+    blue = tuple(int(svg.ACTUAL_COLOUR[i:i + 2], 16) for i in (1, 3, 5))
+    drawn = 0
+    for i in range(len(pdf)):  # the trajectory charts' actual-value lines, looked for as pixels
+        data = pdf[i].render(scale=1.5).to_pil().convert("RGB").tobytes()
+        drawn += sum(1 for px in zip(data[0::3], data[1::3], data[2::3], strict=True)
+                     if all(abs(a - b) < 40 for a, b in zip(px, blue, strict=True)))
+    assert drawn > 500, "no actual-value line was drawn in the PDF"

@@ -382,7 +382,7 @@ def evaluation_page(request: Request, db: DB, actor: CurrentActor, evaluation_id
         from gzgov.plan.reports import report_pdf
 
         name = quote(f"{ev.year}{evs.KINDS[ev.kind][0]}")
-        return Response(report_pdf(ctx, lang_of(request)), media_type="application/pdf",
+        return Response(report_pdf(_ctx(request, **ctx), lang_of(request)), media_type="application/pdf",
                         headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}.pdf"})
     return _page(request, "plan/report.html", can_edit=actor.can("plan.evaluate") and ev.status != "published",
                  can_find=actor.can("plan.findings"), error=None, public=False, **ctx)
