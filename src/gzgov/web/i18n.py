@@ -16,7 +16,7 @@ LANG_COOKIE = "lang"
 
 _MESSAGES: dict[str, tuple[str, str]] = {
     # --- application frame
-    "app.name": ("广州市生态公益林补偿系统", "Guangzhou Eco-Forest Compensation System"),
+    "app.name": ("广州市政务业务平台", "Guangzhou Government Services Platform"),
     "app.short": ("gzgov", "gzgov"),
     "lang.switch": ("English", "中文"),
     "lang.switch_title": ("Switch to English", "切换到中文"),
@@ -36,6 +36,8 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "nav.logout": ("退出", "Log out"),
     "footer.basis": ("依据《2021—2025 年广州市生态公益林补偿实施方案》（穗林业园林规字〔2021〕2号）",
                      "Based on the 2021–2025 Guangzhou Eco-Forest Compensation Implementation Plan (穗林业园林规字〔2021〕2号)"),
+    "footer.basis_plan": ("依据《广州市金融发展“十四五”规划》（穗府办〔2021〕9号）",
+                          "Based on the Guangzhou Financial Development Plan for the 14th Five-Year Period (穗府办〔2021〕9号)"),
     "footer.privacy": ("证件号码和银行账号均已脱敏显示", "ID and bank account numbers are shown masked"),
     "common.all": ("全部", "All"),
     "common.search": ("查询", "Search"),

@@ -211,10 +211,17 @@ def _nav(request: Request, actor: Actor) -> list[dict]:
     return items
 
 
+# The document a page's application rests on, shown in the footer.
+FOOTERS = {"plan": "footer.basis_plan", "forest": "footer.basis"}
+
+
 def base_context(request: Request) -> dict:
     lang = lang_of(request)
     actor = actor_of(request)
+    path = request.url.path
+    app = "plan" if path.startswith(("/plan", "/public/plan")) else "forest"
     return {
+        "footer_basis": FOOTERS[app],
         "lang": lang,
         "html_lang": "en" if lang == "en" else "zh-CN",
         "actor": actor,
