@@ -112,3 +112,14 @@ def test_the_pdf_report_renders_its_charts(users, session):
         drawn += sum(1 for px in zip(data[0::3], data[1::3], data[2::3], strict=True)
                      if all(abs(a - b) < 40 for a, b in zip(px, blue, strict=True)))
     assert drawn > 500, "no actual-value line was drawn in the PDF"
+
+
+def test_the_13th_plan_review_computes_each_verdict(users):
+    page = web_client().get("/plan/review").text
+    verdicts = dict(re.findall(r'data-code="(\w+)">.*?data-verdict="(\w+)"', page, re.S))
+    assert verdicts["FIN_VA_SHARE"] == "false"  # target 12%, achieved 8.9%
+    assert verdicts["LISTED_COMPANIES"] == "true"  # 703 ≥ 500
+    assert verdicts["LOCAL_INSTITUTIONS"] == "true"  # ">3500" meets ≥3000
+    assert verdicts["NATIONAL_PLATFORMS"] == "true"  # 1 within 1—2
+    assert verdicts["TOP500_INSTITUTIONS"] == "none"  # the table prints "—"
+    assert list(verdicts.values()).count("false") == 5

@@ -39,6 +39,7 @@ from gzgov.plan.views import (
     indicators_csv,
     indicators_json,
     projects_csv,
+    review_verdict,
     status_counts,
     zone_views,
 )
@@ -310,6 +311,14 @@ def structure(request: Request, actor: CurrentActor, q: str = "") -> object:
     actor.require("plan.public")
     hits = search(default_reference(), q) if q.strip() else None
     return _page(request, "plan/structure.html", q=q, hits=hits)
+
+
+@router.get("/review")
+def review(request: Request, actor: CurrentActor) -> object:
+    """专栏1: the 13th plan's targets against what was achieved, with the verdict computed."""
+    actor.require("plan.public")
+    rows = [(r, review_verdict(r)) for r in default_reference().review_13th]
+    return _page(request, "plan/review.html", rows=rows)
 
 
 @router.get("/method")

@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session
 
 from gzgov.core.auth import Actor
 from gzgov.core.basis import Citation
-from gzgov.plan.evaluation import BASE_YEAR, HORIZON, STATUS_LABELS, Status, expected_value, fmt4
+from gzgov.plan.evaluation import BASE_YEAR, HORIZON, STATUS_LABELS, Status, TargetSpec, expected_value, fmt4
 from gzgov.plan.evaluations import IndicatorResult, live_results, target_spec
 from gzgov.plan.projects import STATUSES, ProjectView, overview
-from gzgov.plan.reference import Chapter, Indicator, Section, Zone, default_reference
+from gzgov.plan.reference import Chapter, Indicator, ReviewIndicator, Section, Zone, default_reference
 
 YEARS = list(range(BASE_YEAR, BASE_YEAR + HORIZON + 1))
 
@@ -120,6 +120,18 @@ def indicators_json(rows: list[IndicatorRow]) -> list[dict]:
                                          "baseline": str(ind.baseline.value), "target": ind.target.label(),
                                          "basis": ind.basis})
     return out
+
+
+def review_verdict(r: ReviewIndicator) -> bool | None:
+    """专栏1: whether the 13th plan's target was achieved, computed from the table's figures (None where
+    the table gives no achieved value). An achieved value printed as a lower bound (">3500") meets a target
+    it is at least equal to, since the true figure is above it."""
+    if r.achieved is None:
+        return None
+    spec = TargetSpec(r.target.comparator, r.target.value, r.target.low, r.target.high)
+    if r.achieved.comparator == ">":
+        return r.achieved.value >= spec.threshold
+    return spec.satisfied_by(r.achieved.value)
 
 
 @dataclass(frozen=True)

@@ -57,6 +57,7 @@ NAV = [
     NavItem("nav.plan_zones", "/plan/zones", "plan.view"),
     NavItem("nav.plan_evaluations", "/plan/evaluations", "plan.view"),
     NavItem("nav.plan_structure", "/plan/structure", "plan.public", hide_for="forest.view"),
+    NavItem("nav.plan_review", "/plan/review", "plan.public", hide_for="forest.view"),
     NavItem("nav.plan_public", "/public/plan", "plan.public", hide_for="forest.view"),
     NavItem("nav.audit", "/audit", "audit.view"),
 ]
