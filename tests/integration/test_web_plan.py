@@ -123,3 +123,17 @@ def test_the_13th_plan_review_computes_each_verdict(users):
     assert verdicts["NATIONAL_PLATFORMS"] == "true"  # 1 within 1—2
     assert verdicts["TOP500_INSTITUTIONS"] == "none"  # the table prints "—"
     assert list(verdicts.values()).count("false") == 5
+
+
+def test_a_district_breakdown_shows_on_its_zone_once_approved(users):
+    unit, regulator, public = logged_in("nansha_gov"), logged_in("regulator"), web_client()
+    post(unit, "/plan/indicators/GREEN_BONDS_CUMULATIVE/values",
+         {"year": "2023", "value": "320", "source": "南沙区金融工作局", "district": "440115"})
+    zone = re.search(r'id="zone-440115".*?</section>', public.get("/public/plan/zones").text, re.S).group(0)
+    assert "district-values" not in zone
+    value_id = re.search(r'data-value="(\d+)"', regulator.get("/plan/values").text).group(1)
+    post(regulator, f"/plan/values/{value_id}/approve", {})
+    zone = re.search(r'id="zone-440115".*?</section>', public.get("/public/plan/zones").text, re.S).group(0)
+    assert "320" in zone and "绿色债券累计发行" in zone
+    city = re.search(r'data-code="GREEN_BONDS_CUMULATIVE".*?</tr>', public.get("/public/plan").text, re.S).group(0)
+    assert "320" not in city and 'data-status="no_data"' in city  # a district's value is not the city's

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from gzgov.core.db import now
 from gzgov.core.errors import GzgovError, NotFound
+from gzgov.core.geo import BY_CODE
 from gzgov.core.tabular import ImportRejected
 from gzgov.plan import evaluations as evs
 from gzgov.plan import projects as prj
@@ -113,10 +114,10 @@ def _indicator_page(request: Request, db: Session, actor, code: str, status_code
     if code not in {i.code for i in ref.indicators}:
         raise NotFound("规划指标", "Plan indicator", code)
     row = next(r for r in indicator_rows(db, actor) if r.indicator.code == code)
-    history = vals.history(db, actor, code)
+    history = vals.history(db, actor, code, None)
     ctx = {"row": row, "history": history, "chart": trajectory_option(row, lang_of(request)),
            "can_enter": actor.can("plan.values.enter"), "can_approve": actor.can("plan.values.approve"),
-           "error": None, "form": None} | extra
+           "districts": sorted(BY_CODE), "error": None, "form": None} | extra
     return _page(request, "plan/indicator.html", status_code, **ctx)
 
 
@@ -129,13 +130,13 @@ def indicator(request: Request, db: DB, actor: CurrentActor, code: str) -> objec
 @router.post("/indicators/{code}/values")
 def indicator_enter(request: Request, db: DB, actor: CurrentActor, code: str, year: Annotated[int, Form()],
                     value: Annotated[str, Form()], source: Annotated[str, Form()],
-                    note: Annotated[str, Form()] = "") -> object:
+                    note: Annotated[str, Form()] = "", district: Annotated[str, Form()] = "") -> object:
     actor.require("plan.values.enter")
     try:
-        vals.enter_value(db, actor, code, year, value, source, note)
+        vals.enter_value(db, actor, code, year, value, source, note, district.strip())
     except GzgovError as err:
         db.rollback()
-        form = {"year": year, "value": value, "source": source, "note": note}
+        form = {"year": year, "value": value, "source": source, "note": note, "district": district}
         return _indicator_page(request, db, actor, code, err.status_code, error=err, form=form)
     flash(request, "flash.plan_value_entered", code=code, year=year)
     return RedirectResponse(f"/plan/indicators/{code}", status_code=303)

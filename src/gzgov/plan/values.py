@@ -150,12 +150,14 @@ def newest_approved_id(session: Session) -> int | None:
     return session.scalar(select(func.max(PlanValue.id)).where(PlanValue.status.in_([APPROVED, SUPERSEDED])))
 
 
-def history(session: Session, actor: Actor, code: str, district_code: str = "") -> list[PlanValue]:
-    """Every revision of an indicator's values, newest first (officials only)."""
+def history(session: Session, actor: Actor, code: str, district_code: str | None = "") -> list[PlanValue]:
+    """Every revision of an indicator's values, newest first (officials only): city-level by default, one
+    district's, or all of them (district_code None)."""
     actor.require("plan.view")
-    return list(session.scalars(select(PlanValue).where(
-        PlanValue.indicator_code == code, PlanValue.district_code == district_code)
-        .order_by(PlanValue.year.desc(), PlanValue.revision.desc())))
+    q = select(PlanValue).where(PlanValue.indicator_code == code)
+    if district_code is not None:
+        q = q.where(PlanValue.district_code == district_code)
+    return list(session.scalars(q.order_by(PlanValue.year.desc(), PlanValue.district_code, PlanValue.revision.desc())))
 
 
 def pending(session: Session, actor: Actor) -> list[PlanValue]:

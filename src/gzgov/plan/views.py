@@ -17,6 +17,7 @@ from gzgov.plan.evaluation import BASE_YEAR, HORIZON, STATUS_LABELS, Status, Tar
 from gzgov.plan.evaluations import IndicatorResult, live_results, target_spec
 from gzgov.plan.projects import STATUSES, ProjectView, overview
 from gzgov.plan.reference import Chapter, Indicator, ReviewIndicator, Section, Zone, default_reference
+from gzgov.plan.values import approved_values
 
 YEARS = list(range(BASE_YEAR, BASE_YEAR + HORIZON + 1))
 
@@ -138,6 +139,7 @@ def review_verdict(r: ReviewIndicator) -> bool | None:
 class ZoneView:
     zone: Zone
     projects: list[ProjectView]
+    values: dict[str, tuple[int, Decimal]]  # the district's own approved indicator values: code -> (year, value)
 
     def counts(self) -> dict[str, int]:
         return {s: sum(p.status == s for p in self.projects) for s in STATUSES}
@@ -150,7 +152,9 @@ def zone_views(session: Session, actor: Actor, today: date, public: bool = False
     out = []
     for z in ref.zones:
         numbers = [link.number for link in z.projects] + [p.number for p in ref.projects_naming_district(z)]
-        out.append(ZoneView(z, [views[n] for n in dict.fromkeys(numbers)]))
+        own = approved_values(session, district_code=z.district)
+        latest = {code: max(years.items()) for code, years in own.items()}
+        out.append(ZoneView(z, [views[n] for n in dict.fromkeys(numbers)], latest))
     return out
 
 
