@@ -58,3 +58,29 @@ def browser():
             "--disable-extensions", "--no-first-run"])
         yield b
         b.close()
+
+
+@pytest.fixture
+def as_user(browser, live_server, users):
+    """Open a fresh browser context logged in as a persona (each official has their own session)."""
+    from playwright.sync_api import expect
+
+    from tests.personas import TEST_PASSWORD
+
+    contexts = []
+
+    def login(username: str):
+        context = browser.new_context(base_url=live_server, accept_downloads=True, locale="zh-CN")
+        context.set_default_timeout(30_000)
+        contexts.append(context)
+        page = context.new_page()
+        page.goto("/login")
+        page.fill("input[name=username]", username)
+        page.fill("input[name=password]", TEST_PASSWORD)
+        page.click("button[type=submit]")
+        expect(page.locator(".userbox form[action='/logout']")).to_be_visible()
+        return page
+
+    yield login
+    for c in contexts:
+        c.close()

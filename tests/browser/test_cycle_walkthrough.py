@@ -8,7 +8,6 @@ import csv
 import io
 import re
 
-import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
@@ -17,31 +16,8 @@ from gzgov.forest.choices import DistrictState
 from gzgov.forest.models import Cycle, DistrictCycle
 from tests.factories import card, csv_bytes, household_id
 from tests.integration.test_forest_cycle import START, registry_rows
-from tests.personas import TEST_PASSWORD
 
 PAGE = "/forest/cycle/2025/440117"
-
-
-@pytest.fixture
-def as_user(browser, live_server, users):
-    """Open a fresh browser context logged in as a persona (each official has their own session)."""
-    contexts = []
-
-    def login(username: str) -> Page:
-        context = browser.new_context(base_url=live_server, accept_downloads=True, locale="zh-CN")
-        contexts.append(context)
-        context.set_default_timeout(30_000)
-        page = context.new_page()
-        page.goto("/login")
-        page.fill("input[name=username]", username)
-        page.fill("input[name=password]", TEST_PASSWORD)
-        page.click("button[type=submit]")
-        expect(page.locator(".userbox form[action='/logout']")).to_be_visible()
-        return page
-
-    yield login
-    for c in contexts:
-        c.close()
 
 
 def flash(page: Page, text: str) -> None:

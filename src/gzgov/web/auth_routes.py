@@ -25,7 +25,7 @@ def home(actor: CurrentActor) -> RedirectResponse:
 
 @router.get("/login")
 def login_page(request: Request, actor: CurrentActor, next: str = "") -> object:
-    return render(request, "login.html", {"next": safe_next(next), "username": "", "error": None})
+    return render(request, "login.html", {"next": safe_next(next, default="/"), "username": "", "error": None})
 
 
 @router.post("/login")
@@ -37,7 +37,7 @@ def login(request: Request, db: DB, username: Annotated[str, Form()], password: 
     except LoginRefused as err:
         db.commit()  # keep the attempt: the throttle counts it
         status = 429 if err.code == "login_throttled" else 401
-        return render(request, "login.html", {"error": err, "next": safe_next(next), "username": username},
+        return render(request, "login.html", {"error": err, "next": safe_next(next, default="/"), "username": username},
                       status_code=status)
     request.session.clear()  # a fresh session on login (no fixation)
     request.session["user_id"] = actor.user_id

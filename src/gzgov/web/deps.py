@@ -102,7 +102,7 @@ def is_htmx(request: Request) -> bool:
             and request.headers.get("hx-boosted") != "true")
 
 
-def safe_next(target: str | None, default: str = "/forest/") -> str:
+def safe_next(target: str | None, default: str = "/") -> str:
     """A redirect target on this site only (no scheme, no host, no protocol-relative URL)."""
     if not target:
         return default
