@@ -37,7 +37,7 @@ def test_a_value_from_entry_to_the_public_page(as_user, browser, live_server):
     row = public.locator('tr[data-code="PREMIUMS"]')
     expect(row).to_contain_text("1540")
     expect(row.locator("[data-status]")).to_have_attribute("data-status", "off_track")
-    expect(public.locator(f'[data-chart] canvas').first).to_be_visible()  # the trajectory charts are drawn
+    expect(public.locator('[data-chart] canvas').first).to_be_visible()  # the trajectory charts are drawn
     public.get_by_role("link", name="English").click()
     expect(public.locator('tr[data-code="PREMIUMS"]')).to_contain_text("Off track")
     public.context.close()
