@@ -85,7 +85,8 @@ def users(session):
 
     for p in PERSONAS:
         session.add(User(username=p.username, display_name=p.display_name, password_hash=_password_hash(),
-                         role=p.role.value, district_code=p.district_code, unit=p.unit))
+                         role=p.role.value, district_code=p.district_code, unit=p.unit,
+                         institution_code=p.institution_code))
     session.commit()
     return {p.username: p for p in PERSONAS}
 

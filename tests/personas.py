@@ -17,6 +17,10 @@ REGULATOR = Actor("regulator", Role.plan_regulator, None, "市地方金融监管
 NANSHA_GOV = Actor("nansha_gov", Role.responsible_unit, None, "南沙区政府 金融工作局 钱科长", unit="南沙区政府")
 COMMERCE = Actor("commerce", Role.responsible_unit, None, "市商务局 孙科长", unit="市商务局")
 EVALUATOR = Actor("evaluator", Role.evaluator, None, "第三方评估机构 周研究员")
+# off-site supervision: the city's supervisors, a district supervisor, one institution's staff
+SUPERVISOR = Actor("supervisor", Role.finreg_supervisor, None, "市地方金融监管局 非现场监管处 吴科长")
+TIANHE_SUP = Actor("tianhe_sup", Role.district_supervisor, "440106", "天河区金融工作局 郑科长")
+INSTITUTION = Actor("sl0001", Role.institution, None, "某小额贷款公司 风控部", institution_code="SL-0001")
 PERSONAS = [CITY, FINANCE, CONGHUA, CONGHUA_FIN, HUADU, HUADU_FIN, AUDITOR, ADMIN, REGULATOR, NANSHA_GOV, COMMERCE,
-            EVALUATOR]
+            EVALUATOR, SUPERVISOR, TIANHE_SUP, INSTITUTION]
 TEST_PASSWORD = "correct-horse-battery"

@@ -33,6 +33,9 @@ class Role(StrEnum):
     plan_regulator = "plan_regulator"  # the local financial regulator monitoring the plan
     responsible_unit = "responsible_unit"  # a unit named responsible in the plan (its `unit`)
     evaluator = "evaluator"  # a third-party evaluator: reads everything, attaches findings
+    finreg_supervisor = "finreg_supervisor"  # the city regulator's off-site supervision
+    district_supervisor = "district_supervisor"  # a district's financial supervisor (its own district)
+    institution = "institution"  # a supervised institution's staff (its own institution only)
     system = "system"  # the local operator running the CLI without naming an official
     public = "public"  # anonymous visitor of the publicity pages
 
@@ -55,10 +58,13 @@ ROLE_LABELS = {
     Role.plan_regulator: ("市地方金融监管局（规划监测）", "Financial regulator (plan monitoring)"),
     Role.responsible_unit: ("规划责任单位", "Responsible unit"),
     Role.evaluator: ("第三方评估机构", "Third-party evaluator"),
+    Role.finreg_supervisor: ("市地方金融监管局（非现场监管）", "Financial regulator (off-site supervision)"),
+    Role.district_supervisor: ("区金融监管部门", "District financial supervisor"),
+    Role.institution: ("监管对象（机构）", "Supervised institution"),
     Role.system: ("本机运维（命令行）", "Local operator (CLI)"),
     Role.public: ("公众", "Public"),
 }
-DISTRICT_ROLES = {Role.district_forestry, Role.district_finance}
+DISTRICT_ROLES = {Role.district_forestry, Role.district_finance, Role.district_supervisor}
 
 _READ = {Role.admin, Role.city_forestry, Role.city_finance, Role.district_forestry, Role.district_finance,
          Role.auditor, Role.system}
@@ -90,7 +96,14 @@ PERMISSIONS: dict[str, set[Role]] = {
     "plan.projects.update": {Role.responsible_unit, Role.plan_regulator, Role.system},
     "plan.evaluate": {Role.plan_regulator, Role.system},
     "plan.findings": {Role.evaluator},
-    "audit.view": {Role.admin, Role.auditor, Role.city_forestry, Role.city_finance, Role.plan_regulator},
+    # off-site supervision (gzgov.finreg)
+    "finreg.view": {Role.admin, Role.finreg_supervisor, Role.district_supervisor, Role.auditor, Role.system},
+    "finreg.registry.edit": {Role.finreg_supervisor, Role.system},
+    "finreg.blacklist.edit": {Role.finreg_supervisor, Role.system},
+    "finreg.tokens.manage": {Role.finreg_supervisor, Role.system},
+    "finreg.submit": {Role.institution, Role.system},
+    "audit.view": {Role.admin, Role.auditor, Role.city_forestry, Role.city_finance, Role.plan_regulator,
+                   Role.finreg_supervisor},
     "audit.verify": {Role.admin, Role.auditor, Role.system},
     "calendar.load": {Role.admin, Role.system},
     "users.manage": {Role.admin, Role.system},
@@ -108,6 +121,7 @@ class Actor:
     display_name: str = ""
     user_id: int | None = None
     unit: str = ""  # a responsible unit's name, as the plan writes it
+    institution_code: str = ""  # a supervised institution's code (finreg)
 
     @property
     def is_district(self) -> bool:
@@ -139,7 +153,8 @@ class Actor:
 
     @classmethod
     def from_user(cls, user: User) -> Actor:
-        return cls(user.username, Role(user.role), user.district_code, user.display_name, user.id, user.unit or "")
+        return cls(user.username, Role(user.role), user.district_code, user.display_name, user.id, user.unit or "",
+                   user.institution_code or "")
 
 
 PUBLIC = Actor("public", Role.public, display_name="公众")
@@ -153,9 +168,12 @@ def hash_password(password: str) -> str:
 
 
 def create_user(session: Session, actor: Actor, username: str, password: str, role: Role | str,
-                display_name: str, district_code: str | None = None, unit: str = "") -> User:
+                display_name: str, district_code: str | None = None, unit: str = "",
+                institution_code: str = "") -> User:
     actor.require("users.manage")
     role = Role(role)
+    if role == Role.institution and not institution_code.strip():
+        raise GzgovError("institution_required", "机构用户必须指定所属机构代码", "An institution user needs its institution's code")
     if role == Role.responsible_unit and not unit.strip():
         raise GzgovError("unit_required", "责任单位用户必须指定单位名称（与规划中的写法一致）",
                          "A responsible-unit user needs the unit's name, as the plan writes it")
@@ -169,7 +187,8 @@ def create_user(session: Session, actor: Actor, username: str, password: str, ro
         raise GzgovError("user_exists", f"用户名已存在：{username}", f"Username already exists: {username}")
     user = User(username=username, password_hash=hash_password(password), role=role.value,
                 district_code=district_code, display_name=display_name,
-                unit=unit.strip() if role == Role.responsible_unit else "")
+                unit=unit.strip() if role == Role.responsible_unit else "",
+                institution_code=institution_code.strip() if role == Role.institution else "")
     session.add(user)
     session.flush()
     audit.record(session, actor.username, "user.create", "user", username,

@@ -102,5 +102,6 @@ def upgrade(url: str | None = None, revision: str = "head") -> None:
 def import_all_models() -> None:
     """Register every application's tables on Base.metadata."""
     from gzgov.core import models as _core  # noqa: F401
+    from gzgov.finreg import models as _finreg  # noqa: F401
     from gzgov.forest import models as _forest  # noqa: F401
     from gzgov.plan import models as _plan  # noqa: F401

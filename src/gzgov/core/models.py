@@ -22,6 +22,7 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(32))
     district_code: Mapped[str | None] = mapped_column(String(6))
     unit: Mapped[str] = mapped_column(String(128), default="")  # a responsible unit's name (plan)
+    institution_code: Mapped[str] = mapped_column(String(24), default="")  # a supervised institution (finreg)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
 

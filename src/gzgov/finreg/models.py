@@ -1,0 +1,96 @@
+"""Tables of off-site supervision: the registry of supervised institutions with their shareholders,
+related parties and officers, the blacklist, and the institutions' API tokens.
+
+Personal ID numbers (officers, natural-person shareholders, blacklisted persons) are encrypted at rest with a
+blind index for look-ups, like the forest payees' (core/identity.py); unified social credit codes of
+entities are public and kept in clear.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from gzgov.core.db import Base, now
+
+S = String
+
+
+class Institution(Base):
+    """A supervised institution (监管对象): small-loan, guarantee, pawn, leasing, factoring company or a
+    local trading venue."""
+
+    __tablename__ = "finreg_institution"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(S(24), unique=True)  # the regulator's own code, e.g. SL-0001
+    name: Mapped[str] = mapped_column(S(200))
+    kind: Mapped[str] = mapped_column(S(16), index=True)  # small_loan | guarantee | pawn | leasing | factoring | trading_venue
+    subkind: Mapped[str] = mapped_column(S(24), default="")  # internet (small_loan), government (guarantee)
+    licence_no: Mapped[str] = mapped_column(S(64), default="")
+    credit_code: Mapped[str] = mapped_column(S(18), unique=True)
+    district_code: Mapped[str] = mapped_column(S(6), ForeignKey("district.code"), index=True)
+    registered_capital_fen: Mapped[int] = mapped_column()
+    chief_risk_officer: Mapped[str] = mapped_column(S(64), default="")
+    status: Mapped[str] = mapped_column(S(16))  # operating | restricted | exiting | exited
+    established: Mapped[date | None] = mapped_column(Date)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_by: Mapped[str] = mapped_column(S(64))
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=now)
+
+
+class Party(Base):
+    """A shareholder, actual controller, related party or officer of an institution."""
+
+    __tablename__ = "finreg_party"
+    __table_args__ = (Index("ix_finreg_party_id_index", "id_index"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("finreg_institution.id"), index=True)
+    role: Mapped[str] = mapped_column(S(24))  # shareholder | actual_controller | related_party | officer
+    kind: Mapped[str] = mapped_column(S(8))  # person | entity
+    name: Mapped[str] = mapped_column(S(200))
+    id_index: Mapped[str] = mapped_column(S(64))  # blind index of the ID number or credit code
+    id_enc: Mapped[str] = mapped_column(Text)
+    id_masked: Mapped[str] = mapped_column(S(40))
+    share_bp: Mapped[int | None] = mapped_column(Integer)  # a shareholder's stake in basis points
+    position: Mapped[str] = mapped_column(S(64), default="")  # an officer's position
+    added_by: Mapped[str] = mapped_column(S(64))
+    added_at: Mapped[datetime] = mapped_column(DateTime, default=now)
+
+
+class BlacklistEntry(Base):
+    """黑名单: an entity or person barred (e.g. after illegal fundraising), with its basis and validity."""
+
+    __tablename__ = "finreg_blacklist"
+    __table_args__ = (Index("ix_finreg_blacklist_id_index", "id_index"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(S(8))  # person | entity
+    name: Mapped[str] = mapped_column(S(200))
+    id_index: Mapped[str] = mapped_column(S(64))
+    id_enc: Mapped[str] = mapped_column(Text)
+    id_masked: Mapped[str] = mapped_column(S(40))
+    basis: Mapped[str] = mapped_column(Text)  # the decision or judgment, with its number
+    reason: Mapped[str] = mapped_column(Text, default="")
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+    added_by: Mapped[str] = mapped_column(S(64))
+    added_at: Mapped[datetime] = mapped_column(DateTime, default=now)
+
+
+class ApiToken(Base):
+    """An institution's API token for data submission: only its SHA-256 is kept."""
+
+    __tablename__ = "finreg_api_token"
+    __table_args__ = (UniqueConstraint("token_sha256"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("finreg_institution.id"), index=True)
+    token_sha256: Mapped[str] = mapped_column(S(64))
+    prefix: Mapped[str] = mapped_column(S(12))  # shown to tell tokens apart
+    created_by: Mapped[str] = mapped_column(S(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
