@@ -220,7 +220,7 @@ def test_fast_decryption_is_the_cipher_s_own():
     from gzgov.core.identity import IdentityError, get_cipher
 
     cipher = get_cipher()
-    decrypt = payments._decryptor(cipher)
+    decrypt = cipher.decryptor()
     for text in ("440117196001020011", "6217000000000001234", "中文 and ascii", ""):
         token = cipher.encrypt(text)
         assert decrypt(token) == cipher.decrypt(token) == text

@@ -8,7 +8,6 @@ needs a recorded reason, and no line is paid before its village's publicity has 
 
 from __future__ import annotations
 
-import binascii
 import csv
 import io
 from dataclasses import dataclass, field
@@ -23,7 +22,7 @@ from gzgov.config import get_settings
 from gzgov.core import audit
 from gzgov.core.auth import Actor
 from gzgov.core.geo import district_name
-from gzgov.core.identity import FieldCipher, get_cipher
+from gzgov.core.identity import get_cipher
 from gzgov.core.money import fmt_yuan, yuan_to_fen
 from gzgov.core.tabular import Column, ImportRejected, ImportReport, file_digest, read_rows
 from gzgov.forest.choices import CycleState, DistrictState, LineStatus
@@ -155,39 +154,11 @@ def bank_dir(year: int) -> Path:
 
 
 _CENTS = tuple(f"{i:02d}" for i in range(100))
-_B64_STD = bytes.maketrans(b"-_", b"+/")
-_B64_URL = bytes.maketrans(b"+/", b"-_")
-_B64_PAD = (b"", b"===", b"==", b"=")
-
-
-def _decryptor(cipher: FieldCipher):
-    """`cipher.decrypt` for a whole file: the token format of `FieldCipher.encrypt` ('v1.' + unpadded urlsafe
-    base64 of nonce + ciphertext + tag) decoded with the C base64 codec and opened with the cipher's own AES-GCM
-    key. Any token that is not exactly in that canonical form, or does not authenticate, goes through
-    `cipher.decrypt` itself, which gives the same plaintext or raises its own error: the result never differs."""
-    aead = getattr(cipher, "_aead", None)
-    if aead is None:
-        return cipher.decrypt
-    open_ = aead.decrypt
-    a2b, b2a = binascii.a2b_base64, binascii.b2a_base64
-
-    def decrypt(token: str) -> str:
-        try:
-            raw = token.encode("ascii")
-            body = raw[3:]
-            blob = a2b(body.translate(_B64_STD) + _B64_PAD[len(body) % 4])
-            if raw[:3] == b"v1." and len(blob) >= 28 and b2a(blob, newline=False).rstrip(b"=").translate(_B64_URL) == body:
-                return open_(blob[:12], blob[12:], None).decode("utf-8")
-        except Exception:  # noqa: BLE001, S110 - the canonical path below reports it
-            pass
-        return cipher.decrypt(token)
-
-    return decrypt
 
 
 def _write_bank_file(session: Session, year: int, district_code: str, batch: PaymentBatch) -> tuple[Path, str]:
     """The bank payment file: the only export that carries full ID and account numbers."""
-    decrypt = _decryptor(get_cipher())
+    decrypt = get_cipher().decryptor()
     purpose = f"{year}年生态公益林损失性补偿"
     q = (select(Payment.id, Payee.name, Payee.id_enc, Payee.bank_name, Payee.account_enc, Payment.amount_fen,
                 Payment.base_fen, Payment.city_increment_fen, Payment.district_increment_fen)

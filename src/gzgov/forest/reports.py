@@ -135,18 +135,20 @@ def exceptions(session: Session, actor: Actor, year: int | None = None, limit: i
     payees = {p.id: p for p in session.scalars(select(Payee).where(Payee.id.in_([r[0] for r in several])))}
     several_rows = [{"payee": payees[pid].name, "id_masked": payees[pid].id_masked, "villages": int(n)}
                     for pid, n in several]
-    q = select(Payee).where(*([Payee.district_code == scope] if scope else []))
+    q = select(Payee.name, Payee.id_masked, Payee.id_enc, Payee.kind, Payee.account_index, Payee.district_code).where(
+        *([Payee.district_code == scope] if scope else []))
     invalid, no_account = [], []
-    cipher = get_cipher()
-    for p in session.scalars(q).yield_per(5000):
-        if not p.account_index and len(no_account) < limit:
-            no_account.append({"payee": p.name, "id_masked": p.id_masked, "district": district_name(p.district_code)})
+    decrypt = get_cipher().decryptor()
+    personal = {k.value: k.personal for k in PayeeKind}
+    for name, id_masked, id_enc, kind, account_index, district in session.execute(q).yield_per(20000):
+        if not account_index and len(no_account) < limit:
+            no_account.append({"payee": name, "id_masked": id_masked, "district": district_name(district)})
         try:
-            number = cipher.decrypt(p.id_enc)
-            (validate_id_card if PayeeKind(p.kind).personal else validate_credit_code)(number)
+            number = decrypt(id_enc)
+            (validate_id_card if personal[kind] else validate_credit_code)(number)
         except IdentityError as e:
             if len(invalid) < limit:
-                invalid.append({"payee": p.name, "id_masked": p.id_masked, "reason": f"{e.zh} / {e.en}"})
+                invalid.append({"payee": name, "id_masked": id_masked, "reason": f"{e.zh} / {e.en}"})
     changed, mismatch = [], []
     if year is not None:
         c = get_cycle(session, year)
