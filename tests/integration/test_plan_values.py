@@ -151,3 +151,19 @@ def test_the_cli_interfaces(session, users, tmp_path):
     projects = json.loads(run("plan", "projects", "--json").output)
     assert len(projects) == 40 and projects[0]["responsible_units"][0] == "市地方金融监管局"
     assert {p["status"] for p in projects} == {"not_started"}
+
+
+def test_an_xlsx_file_imports_the_same_way(session):
+    from gzgov.core.tabular import xlsx_bytes
+
+    data = xlsx_bytes({"数据": (["indicator_code", "year", "value", "source", "district"],
+                                [["LOANS", "2021", "6.08", "人民银行广州分行", ""],
+                                 ["LOANS", "2021", "0.9", "南沙区金融工作局", "440115"]])})
+    r = values.import_values(session, REGULATOR, data, "values.xlsx", approve=True)
+    assert (r.entered, r.approved) == (2, 2)
+    assert values.approved_values(session)["LOANS"] == {2021: values.parse_value("6.08")}
+    assert values.approved_values(session, district_code="440115")["LOANS"] == {2021: values.parse_value("0.9")}
+    bad = xlsx_bytes({"数据": (["indicator_code", "year", "value", "source"], [["LOANS", "2022", "", "x"]])})
+    with pytest.raises(ImportRejected) as err:
+        values.import_values(session, REGULATOR, bad, "bad.xlsx")
+    assert [(e.row, e.column) for e in err.value.report.errors] == [(2, "value")]
