@@ -108,3 +108,61 @@ def test_personal_numbers_are_stored_encrypted_and_masked(session):
     from gzgov.core.identity import get_cipher
 
     assert get_cipher().decrypt(payee.id_enc) == plain
+
+
+def test_every_bad_row_is_reported_not_only_the_first(session):
+    rows = [parcel_row(1), parcel_row(2, grade="IV"), parcel_row(3), parcel_row(4, area_mu="abc"),
+            parcel_row(5, district="越秀区")]
+    with pytest.raises(ImportRejected) as err:
+        import_registry(session, CITY, csv_bytes(rows), "bad.csv")
+    assert [(e.row, e.column) for e in err.value.report.errors] == [(3, "grade"), (5, "area_mu"), (6, "district")]
+    assert err.value.report.rows == 5
+
+
+def test_work_spread_over_many_chunks_creates_updates_and_leaves_alone(session, monkeypatch):
+    from gzgov.forest import registry
+
+    monkeypatch.setattr(registry, "_CHUNK", 2)
+    rows = [parcel_row(i, payee_no=1 + i % 3) for i in range(1, 8)]
+    first = import_registry(session, CITY, csv_bytes(rows), "r.csv")
+    assert (first.parcels_created, first.payees_created) == (7, 3)
+    rows[4] = parcel_row(5, payee_no=1 + 5 % 3, area_mu="7.25")
+    rows.append(parcel_row(8, payee_no=9))
+    again = import_registry(session, CITY, csv_bytes(rows), "r.csv")
+    assert (again.parcels_created, again.parcels_updated, again.parcels_unchanged) == (1, 1, 6)
+    assert (again.payees_created, again.payees_updated) == (1, 0)
+    by_code = {p.code: p for p in session.scalars(select(Parcel))}
+    ids = {p.id_masked: p.id for p in session.scalars(select(Payee))}
+    assert by_code["P-000005"].area_e4 == 72500 and by_code["P-000005"].version == 2
+    assert len({by_code[f"P-{i:06d}"].payee_id for i in (1, 4, 7)}) == 1 and len(ids) == 4
+
+
+def test_a_changed_payee_is_updated_and_audited(session):
+    import_registry(session, CITY, csv_bytes([parcel_row(1), parcel_row(2, payee_no=1)]), "r.csv")
+    rows = [parcel_row(1, payee_name="林农一"), parcel_row(2, payee_no=1, payee_name="林农一")]
+    result = import_registry(session, CITY, csv_bytes(rows), "r.csv")
+    assert (result.payees_updated, result.parcels_unchanged) == (1, 2)
+    entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "payee.update")).one()
+    assert entry.before == {"name": "林农1"} and entry.after == {"name": "林农一"}
+
+
+def test_gb18030_file_without_optional_columns_and_with_blank_and_short_rows(session):
+    from gzgov.forest.registry import COLUMNS
+
+    header = [c.key for c in COLUMNS if c.required]
+    row = parcel_row(1)
+    lines = [",".join(header), ",".join(row[k] for k in header), ",,,", ""]
+    short = parcel_row(2)
+    lines.insert(3, ",".join(short[k] for k in header[:-1]))  # last cell (payee_id) missing: reported empty
+    data = "\r\n".join(lines).encode("gb18030")
+    with pytest.raises(ImportRejected) as err:
+        import_registry(session, CITY, data, "r.csv")
+    assert [(e.row, e.column) for e in err.value.report.errors] == [(4, "payee_id")]
+    del lines[3]
+    result = import_registry(session, CITY, "\r\n".join(lines).encode("gb18030"), "r.csv")
+    assert result.parcels_created == 1
+    assert session.scalars(select(Parcel)).one().village == "石岭村"
+
+
+def test_a_utf8_bom_is_ignored(session):
+    assert import_registry(session, CITY, b"\xef\xbb\xbf" + csv_bytes([parcel_row(1)]), "r.csv").parcels_created == 1

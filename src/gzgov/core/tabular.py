@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import operator
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -100,9 +101,9 @@ def _header_map(header: Sequence[str], columns: Sequence[Column], report: Import
     return index
 
 
-def read_rows(data: bytes, filename: str, columns: Sequence[Column], report: ImportReport) -> Iterator[tuple[int, dict[str, str]]]:
-    """Yield (line number, {key: stripped text}) for every data row of a CSV or XLSX file.
-    Header problems go into the report (and no rows are yielded)."""
+def _open(data: bytes, filename: str, columns: Sequence[Column], report: ImportReport
+          ) -> tuple[Iterator[list[str]], dict[str, int]] | None:
+    """The data-row iterator and the header's {key: position}, or None (problems are in the report)."""
     suffix = Path(filename).suffix.lower()
     if suffix == ".csv":
         rows = _csv_rows(data, report)
@@ -111,14 +112,24 @@ def read_rows(data: bytes, filename: str, columns: Sequence[Column], report: Imp
     else:
         report.add(0, "file", f"不支持的文件类型“{suffix}”，请用 .csv 或 .xlsx",
                    f"unsupported file type “{suffix}”; use .csv or .xlsx")
-        return
+        return None
     header = next(rows, None)
     if header is None:
         report.add(1, "file", "文件为空", "the file is empty")
-        return
+        return None
     index = _header_map(header, columns, report)
     if not report.ok:
+        return None
+    return rows, index
+
+
+def read_rows(data: bytes, filename: str, columns: Sequence[Column], report: ImportReport) -> Iterator[tuple[int, dict[str, str]]]:
+    """Yield (line number, {key: stripped text}) for every data row of a CSV or XLSX file.
+    Header problems go into the report (and no rows are yielded)."""
+    opened = _open(data, filename, columns, report)
+    if opened is None:
         return
+    rows, index = opened
     keys = list(index.items())
     for lineno, values in enumerate(rows, start=2):
         if not any((v or "").strip() for v in values):
@@ -127,17 +138,56 @@ def read_rows(data: bytes, filename: str, columns: Sequence[Column], report: Imp
         yield lineno, {k: (values[i].strip() if i < n and values[i] is not None else "") for k, i in keys}
 
 
-def _csv_rows(data: bytes, report: ImportReport) -> Iterator[list[str]]:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
+def read_records(data: bytes, filename: str, columns: Sequence[Column], report: ImportReport) -> Iterator[tuple[int, list[str]]]:
+    """Like `read_rows`, streaming and without a dict per row: yield (line number, [stripped text in
+    `columns` order]); an optional column absent from the file reads as "". Blank rows are skipped."""
+    opened = _open(data, filename, columns, report)
+    if opened is None:
+        return
+    rows, index = opened
+    order = [index.get(c.key, -1) for c in columns]  # -1: absent, reads the padding's last ""
+    pad = [""] * (max(index.values(), default=0) + 1)
+    pick = operator.itemgetter(*order) if len(order) > 1 else (lambda values: (values[order[0]],))
+    strip = str.strip
+    for lineno, values in enumerate(rows, start=2):
+        if not "".join(values).strip():
             continue
+        values += pad  # short rows read "" for their missing cells
+        yield lineno, list(map(strip, pick(values)))
+
+
+_DECODE_CHUNK = 1 << 22
+
+
+def _decodes(data: bytes, encoding: str) -> bool:
+    """Whether all of `data` decodes, checked in chunks so that the whole text is never held."""
+    import codecs
+
+    decoder = codecs.getincrementaldecoder(encoding)()
+    view = memoryview(data)
+    try:
+        for start in range(0, len(view), _DECODE_CHUNK):
+            decoder.decode(view[start:start + _DECODE_CHUNK])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _csv_rows(data: bytes, report: ImportReport) -> Iterator[list[str]]:
+    """Rows of a CSV file (UTF-8, with or without BOM, else GB18030), decoded as they are read:
+    neither the whole decoded text nor a second copy of the bytes is kept."""
+    for encoding in ("utf-8-sig", "gb18030"):
+        if _decodes(data, encoding):
+            break
     else:  # pragma: no cover - gb18030 decodes nearly anything
         report.add(0, "file", "无法识别文件编码（请用 UTF-8）", "cannot decode the file (use UTF-8)")
         return
-    yield from csv.reader(io.StringIO(text, newline=""))
+    text = io.TextIOWrapper(io.BytesIO(data), encoding=encoding, newline="")  # BytesIO shares `data`
+    try:
+        yield from csv.reader(text)
+    finally:
+        text.detach()
 
 
 def _xlsx_rows(data: bytes, report: ImportReport) -> Iterator[list[str]]:
