@@ -100,8 +100,23 @@ def _iter_entries(session: Session, batch: int = 5000) -> Iterator[AuditEntry]:
         session.expunge_all()
 
 
+# Records outside the log whose digests the log holds (evidence files, ...): each returns its problems.
+EXTRA_CHECKS = ("gzgov.finreg.cases:verify_evidence",)
+
+
+def _extra_checks(session: Session) -> list[str]:
+    from importlib import import_module
+
+    problems: list[str] = []
+    for target in EXTRA_CHECKS:
+        module, name = target.split(":")
+        problems.extend(getattr(import_module(module), name)(session))
+    return problems
+
+
 def verify(session: Session) -> VerifyResult:
-    """Recompute the whole chain; report every edited, missing or re-linked entry."""
+    """Recompute the whole chain; report every edited, missing or re-linked entry, and every record whose
+    digest the chain holds (evidence files) that no longer matches."""
     problems: list[str] = []
     expected_seq, prev = 1, GENESIS
     count = 0
@@ -122,4 +137,5 @@ def verify(session: Session) -> VerifyResult:
             f"chain head records entry {head.last_seq} but the log ends at {expected_seq - 1} (tail deleted or altered)"
             f" / 链头记录第{head.last_seq}条，日志止于第{expected_seq - 1}条（末尾被删除或篡改）"
         )
+    problems.extend(_extra_checks(session))
     return VerifyResult(ok=not problems, entries=count, problems=problems)

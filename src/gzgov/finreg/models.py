@@ -94,3 +94,75 @@ class ApiToken(Base):
     created_by: Mapped[str] = mapped_column(S(64))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class RiskWarning(Base):
+    """预警: a breach of a rule by an institution in a period, deduplicated per institution, rule and period."""
+
+    __tablename__ = "finreg_warning"
+    __table_args__ = (UniqueConstraint("institution_id", "rule_id", "period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("finreg_institution.id"), index=True)
+    rule_id: Mapped[str] = mapped_column(S(48))
+    period: Mapped[str] = mapped_column(S(7))  # YYYY-MM
+    level: Mapped[str] = mapped_column(S(8))  # red | orange | yellow
+    value: Mapped[str] = mapped_column(S(40))
+    limit: Mapped[str] = mapped_column(S(40))
+    basis: Mapped[str] = mapped_column(Text)
+    explanation: Mapped[str] = mapped_column(Text, default="")  # JSON: metric, contributors
+    status: Mapped[str] = mapped_column(S(16))  # open | in_case | closed
+    assigned_to: Mapped[str] = mapped_column(S(64), default="")
+    raised_at: Mapped[datetime] = mapped_column(DateTime, default=now)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=now)
+
+
+class Case(Base):
+    """处置案件: the closed loop of a warning — warn → handle → feedback → verification → closed."""
+
+    __tablename__ = "finreg_case"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    warning_id: Mapped[int] = mapped_column(ForeignKey("finreg_warning.id"), unique=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("finreg_institution.id"), index=True)
+    stage: Mapped[str] = mapped_column(S(16))  # warn | handle | feedback | verify | closed
+    action: Mapped[str] = mapped_column(S(24), default="")  # talk | rectification_notice | onsite_inspection | referral
+    deadline: Mapped[date | None] = mapped_column(Date)
+    escalation: Mapped[int] = mapped_column(Integer, default=0)
+    assigned_to: Mapped[str] = mapped_column(S(64), default="")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    opened_by: Mapped[str] = mapped_column(S(64))
+    opened_at: Mapped[datetime] = mapped_column(DateTime, default=now)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class CaseStep(Base):
+    """One step of a case, in order, with who, when, what and its deadline."""
+
+    __tablename__ = "finreg_case_step"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("finreg_case.id"), index=True)
+    stage: Mapped[str] = mapped_column(S(16))
+    action: Mapped[str] = mapped_column(S(24), default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    deadline: Mapped[date | None] = mapped_column(Date)
+    actor: Mapped[str] = mapped_column(S(64))
+    at: Mapped[datetime] = mapped_column(DateTime, default=now)
+
+
+class Evidence(Base):
+    """存证: a piece of evidence of a case step, kept under var/finreg/evidence by its SHA-256; the digest is
+    also written into the audit chain, so `gzgov audit verify` detects an altered file or record."""
+
+    __tablename__ = "finreg_evidence"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("finreg_case.id"), index=True)
+    step_id: Mapped[int] = mapped_column(ForeignKey("finreg_case_step.id"))
+    filename: Mapped[str] = mapped_column(S(255))
+    size: Mapped[int] = mapped_column()
+    sha256: Mapped[str] = mapped_column(S(64))
+    audit_seq: Mapped[int] = mapped_column()  # the audit entry that records the digest
+    added_by: Mapped[str] = mapped_column(S(64))
+    added_at: Mapped[datetime] = mapped_column(DateTime, default=now)
