@@ -101,11 +101,13 @@ def users_create(username: str, role: Role, display_name: str,
 
 
 def _mount() -> None:
+    from gzgov.finreg.cli import app as finreg_app
     from gzgov.forest.cli import app as forest_app
     from gzgov.plan.cli import app as plan_app
 
     app.add_typer(forest_app, name="forest")
     app.add_typer(plan_app, name="plan")
+    app.add_typer(finreg_app, name="finreg")
 
 
 _mount()

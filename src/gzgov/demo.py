@@ -81,6 +81,11 @@ def build_demo(parcels: int = 1_000_000, payees: int = 450_000) -> None:
 
     build_plan_demo(DEMO_PASSWORD)
     _done(t0)
+    t0 = _step("地方金融监管对象 / supervised institutions")
+    from gzgov.finreg.demo import build_finreg_demo
+
+    n = build_finreg_demo(DEMO_PASSWORD)
+    _done(t0, f"{n:,} institutions")
     print_logins()
 
 
@@ -151,4 +156,9 @@ def print_logins() -> None:
         typer.echo(f"  {username:<22} {role.label_zh}（{role.label_en}）{' ' + BY_CODE[district].name_zh if district else ''}")
     for username, role, _name, unit in plan_users(demo_data()):
         typer.echo(f"  {username:<22} {role.label_zh}（{role.label_en}）{' ' + unit if unit else ''}")
+    from gzgov.finreg.demo import DEMO_USERS
+
+    for username, role, _name, district, code in DEMO_USERS:
+        where = BY_CODE[district].name_zh if district else code
+        typer.echo(f"  {username:<22} {role.label_zh}（{role.label_en}）{' ' + where if where else ''}")
     typer.echo("  公众页面无需登录 / public pages need no login: /forest/publicity, /public/plan")
