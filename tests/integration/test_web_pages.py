@@ -38,6 +38,9 @@ PAGES = {
     "/public/plan": "plan.public",
     "/public/plan/zones": "plan.public",
     "/public/plan/indicators.json": "plan.public",
+    "/finreg/": "finreg.view",
+    "/finreg/?kind=leasing": "finreg.view",
+    "/finreg/blacklist": "finreg.view",
     "/api/forest/compute/2021": "forest.view",
     "/api/forest/standards/2021": "forest.view",
 }

@@ -30,6 +30,8 @@ LEVELS = {"red": ("红色预警", "Red"), "orange": ("橙色预警", "Orange"), 
 ACTIONS = {"talk": ("监管谈话", "Regulatory talk"), "rectification_notice": ("整改通知", "Rectification notice"),
            "onsite_inspection": ("现场检查", "On-site inspection"), "referral": ("移送处置", "Referral")}
 STAGES = ("warn", "handle", "feedback", "verify", "closed")
+STAGE_LABELS = {"warn": ("预警", "Warned"), "handle": ("处置", "Handling"), "feedback": ("反馈", "Feedback"),
+                "verify": ("核查通过", "Verified"), "closed": ("办结", "Closed"), "escalated": ("逾期升级", "Escalated")}
 # Working days allowed for the institution to answer each action (local practice; configurable here).
 DEFAULT_DAYS = {"talk": 10, "rectification_notice": 20, "onsite_inspection": 30, "referral": 15}
 MAX_EVIDENCE = 20 * 1024 * 1024

@@ -32,6 +32,7 @@ KINDS = {
     "trading_venue": ("地方交易场所", "Local trading venue"),
 }
 SUBKINDS = {"small_loan": {"", "internet"}, "guarantee": {"", "government"}}
+SUBKIND_LABELS = {"internet": ("互联网小贷", "internet"), "government": ("政府性", "government-backed")}
 STATUSES = {"operating": ("正常经营", "Operating"), "restricted": ("限制业务", "Restricted"),
             "exiting": ("退出中", "Exiting"), "exited": ("已退出", "Exited")}
 PARTY_ROLES = {"shareholder": ("股东", "Shareholder"), "actual_controller": ("实际控制人", "Actual controller"),

@@ -425,12 +425,14 @@ _MESSAGES: dict[str, tuple[str, str]] = {
 
 def _merge_applications() -> None:
     """Each application may keep its own messages (e.g. gzgov.plan.messages); ids must not collide."""
+    from gzgov.finreg.messages import MESSAGES as finreg
     from gzgov.plan.messages import MESSAGES as plan
 
-    clash = set(plan) & set(_MESSAGES)
-    if clash:
-        raise RuntimeError(f"message ids defined twice: {sorted(clash)}")
-    _MESSAGES.update(plan)
+    for messages in (plan, finreg):
+        clash = set(messages) & set(_MESSAGES)
+        if clash:
+            raise RuntimeError(f"message ids defined twice: {sorted(clash)}")
+        _MESSAGES.update(messages)
 
 
 _merge_applications()

@@ -28,7 +28,8 @@ from gzgov.web.i18n import lang_of, other_lang, translate
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 WEB_DIR = Path(__file__).resolve().parent
 # Add an application's templates directory here (docs/web.md, "Adding a page").
-TEMPLATE_DIRS = [WEB_DIR / "templates", PACKAGE_DIR / "forest" / "templates", PACKAGE_DIR / "plan" / "templates"]
+TEMPLATE_DIRS = [WEB_DIR / "templates", PACKAGE_DIR / "forest" / "templates", PACKAGE_DIR / "plan" / "templates",
+                 PACKAGE_DIR / "finreg" / "templates"]
 
 
 @dataclass(frozen=True)
@@ -36,8 +37,12 @@ class NavItem:
     label: str  # message id
     href: str
     permission: str
-    hide_for: str | None = None  # not shown to whoever holds this permission (another application's officials)
+    hide_for: tuple[str, ...] = ()  # not shown to whoever holds one of these (another application's officials)
 
+
+# Public pages of one application are left out of the navigation of another application's officials.
+OTHER_OFFICIALS_THAN_FOREST = ("plan.view", "finreg.view", "finreg.cases.feedback")
+OTHER_OFFICIALS_THAN_PLAN = ("forest.view", "finreg.view", "finreg.cases.feedback")
 
 # The header navigation; an item shows only to roles holding its permission.
 NAV = [
@@ -50,15 +55,18 @@ NAV = [
     NavItem("nav.cycle", "/forest/cycle", "forest.view"),
     NavItem("nav.reports", "/forest/reports", "forest.export"),
     NavItem("nav.exceptions", "/forest/exceptions", "forest.export"),
-    NavItem("nav.publicity", "/forest/publicity", "forest.publicity.view", hide_for="plan.view"),
+    NavItem("nav.publicity", "/forest/publicity", "forest.publicity.view", hide_for=OTHER_OFFICIALS_THAN_FOREST),
+    NavItem("nav.finreg", "/finreg/", "finreg.view"),
+    NavItem("nav.finreg_blacklist", "/finreg/blacklist", "finreg.view"),
+    NavItem("nav.finreg_mine", "/finreg/my", "finreg.cases.feedback", hide_for=("finreg.view",)),
     NavItem("nav.plan", "/plan/", "plan.view"),
     NavItem("nav.plan_values", "/plan/values", "plan.view"),
     NavItem("nav.plan_projects", "/plan/projects", "plan.view"),
     NavItem("nav.plan_zones", "/plan/zones", "plan.view"),
     NavItem("nav.plan_evaluations", "/plan/evaluations", "plan.view"),
-    NavItem("nav.plan_structure", "/plan/structure", "plan.public", hide_for="forest.view"),
-    NavItem("nav.plan_review", "/plan/review", "plan.public", hide_for="forest.view"),
-    NavItem("nav.plan_public", "/public/plan", "plan.public", hide_for="forest.view"),
+    NavItem("nav.plan_structure", "/plan/structure", "plan.public", hide_for=OTHER_OFFICIALS_THAN_PLAN),
+    NavItem("nav.plan_review", "/plan/review", "plan.public", hide_for=OTHER_OFFICIALS_THAN_PLAN),
+    NavItem("nav.plan_public", "/public/plan", "plan.public", hide_for=OTHER_OFFICIALS_THAN_PLAN),
     NavItem("nav.audit", "/audit", "audit.view"),
 ]
 
@@ -193,7 +201,7 @@ def flash(request: Request, key: str, **fields: object) -> None:
 
 
 def _shown(item: NavItem, actor: Actor) -> bool:
-    return actor.can(item.permission) and not (item.hide_for and actor.can(item.hide_for))
+    return actor.can(item.permission) and not any(actor.can(p) for p in item.hide_for)
 
 
 def start_page(actor: Actor) -> str:
