@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import io
+from datetime import datetime
 
 from openpyxl import load_workbook
 from sqlalchemy import select
 
 from gzgov.forest import reports
-from gzgov.forest.models import Parcel
+from gzgov.forest.models import Parcel, VillagePublicity
 from gzgov.forest.registry import import_registry
 from tests.factories import csv_bytes, household_id, parcel_row
 from tests.integration.test_forest_cycle import year  # noqa: F401 - fixture
@@ -30,16 +31,20 @@ def test_the_roster_prints_as_a_pdf(session, year):  # noqa: F811
 
 
 def test_exceptions_find_several_villages_missing_accounts_and_late_changes(session, year):  # noqa: F811
+    # the registry as it stood when posted on 22 September 2025; what is imported now comes after
+    session.execute(Parcel.__table__.update().values(updated_at=datetime(2025, 9, 1)))
+    session.execute(VillagePublicity.__table__.update().values(posted_at=datetime(2025, 9, 22, 9, 0)))
     import_registry(session, CITY, csv_bytes([
         parcel_row(20, village="新联村", payee_no=1),  # payee 1 already holds parcels in 石岭村
         parcel_row(21, bank_account=""),
     ]), "more.csv")
     session.execute(Parcel.__table__.update().where(Parcel.code == "P-000002").values(
-        area_e4=999, updated_at=__import__("datetime").datetime(2099, 1, 1)))
+        area_e4=999, updated_at=datetime(2099, 1, 1)))
     ex = reports.exceptions(session, AUDITOR, 2025)
     assert [e["villages"] for e in ex.several_villages] == [2]
     assert [e["payee"] for e in ex.no_account] == ["林农21"]
-    assert [e["parcel"] for e in ex.changed_after_publicity] == ["P-000002"]
+    # the edited parcel, and the two parcels added to posted villages after their posting
+    assert sorted(e["parcel"] for e in ex.changed_after_publicity) == ["P-000002", "P-000020", "P-000021"]
     assert {e["grade"] for e in ex.area_mismatch} == {"I", "II"}  # parcels 20/21 (I) and the edit (II)
     assert ex.invalid_ids == []
     wb = load_workbook(io.BytesIO(reports.exceptions_xlsx(ex)))

@@ -43,9 +43,10 @@ def bulk_insert(session: Session, table: Table, columns: Sequence[str], rows: It
 
 
 def bulk_datetime(session: Session, value: datetime) -> datetime | str:
-    """`value` as a constant column for `bulk_insert`: on SQLite the very text that sqlite3's default adapter
-    would store (`isoformat(" ")`), so that a million rows skip a million adapter calls."""
-    return value.isoformat(" ") if session.connection().dialect.name == "sqlite" else value
+    """`value` as a constant column for `bulk_insert`: on SQLite the very text SQLAlchemy's DateTime stores
+    ("YYYY-MM-DD HH:MM:SS.ffffff", microseconds always written), so that a million rows skip a million adapter
+    calls and compare correctly with rows the ORM wrote (a bare "HH:MM:SS" sorts before "HH:MM:SS.000000")."""
+    return value.strftime("%Y-%m-%d %H:%M:%S.%f") if session.connection().dialect.name == "sqlite" else value
 
 
 @contextmanager
