@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 from gzgov.cli_support import acting, emit_json
@@ -36,3 +38,45 @@ def escalate() -> None:
     with acting() as (session, actor):
         n = len(escalate_overdue(session, actor))
     typer.echo(f"{n} 件逾期案件已升级 / {n} overdue cases escalated")
+
+
+@app.command("submit")
+def submit(target: Path = typer.Argument(..., help="a file named <dataset>.csv|.xlsx|.parquet, or a directory of them"),
+           institution: str = typer.Option(..., "--institution"), period: str = typer.Option(..., "--period")) -> None:
+    """Submit an institution's data for a period: every file checked first; one bad record and nothing is stored."""
+    from gzgov.core.tabular import ImportRejected
+    from gzgov.finreg.intake import check_submission, submit as store
+    from gzgov.finreg.registry import get_institution
+
+    files = sorted(p for p in target.iterdir() if p.is_file()) if target.is_dir() else [target]
+    with acting() as (session, actor):
+        actor.require("finreg.submit")
+        inst = get_institution(session, actor, institution)
+        rejected = []
+        for f in files:  # check all before storing any
+            try:
+                check_submission(f.read_bytes(), f.name, f.stem, inst, period)
+            except ImportRejected as err:
+                rejected.append(err)
+        if rejected:
+            for err in rejected:
+                typer.echo(err.report.render(), err=True)
+            raise typer.Exit(2)
+        for f in files:
+            sub, _created = store(session, actor, institution, f.stem, period, f.read_bytes(), f.name, channel="cli")
+            typer.echo(f"{f.stem} {period}: v{sub.version}, {sub.rows} 行 / rows")
+
+
+@app.command("rules")
+def rules(json_out: bool = typer.Option(False, "--json")) -> None:
+    """The rule library: every rule with its limit, severity and basis."""
+    from gzgov.finreg.rules import load_rules, rules_json
+
+    with acting() as (_session, actor):
+        actor.require("finreg.view")
+    data = rules_json(load_rules())
+    if json_out:
+        emit_json(data)
+        return
+    for r in data:
+        typer.echo(f"{r['id']:<28} {r['name_zh']}  {r['limit']}  [{r['severity']}]")

@@ -166,3 +166,26 @@ class Evidence(Base):
     audit_seq: Mapped[int] = mapped_column()  # the audit entry that records the digest
     added_by: Mapped[str] = mapped_column(S(64))
     added_at: Mapped[datetime] = mapped_column(DateTime, default=now)
+
+
+class Submission(Base):
+    """报送: one dataset of one institution for one period, stored as Parquet; a corrected resubmission is a new
+    version and the one before is kept as superseded. An idempotency key makes a retried upload a no-op."""
+
+    __tablename__ = "finreg_submission"
+    __table_args__ = (UniqueConstraint("institution_id", "dataset", "period", "version"),
+                      UniqueConstraint("institution_id", "idempotency_key"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("finreg_institution.id"), index=True)
+    dataset: Mapped[str] = mapped_column(S(32))
+    period: Mapped[str] = mapped_column(S(7))
+    version: Mapped[int] = mapped_column(Integer)
+    rows: Mapped[int] = mapped_column()
+    sha256: Mapped[str] = mapped_column(S(64))  # of the file as received
+    path: Mapped[str] = mapped_column(S(255))  # under var/finreg/store
+    status: Mapped[str] = mapped_column(S(16))  # current | superseded
+    idempotency_key: Mapped[str | None] = mapped_column(S(128))
+    channel: Mapped[str] = mapped_column(S(8))  # api | file | cli
+    submitted_by: Mapped[str] = mapped_column(S(64))
+    submitted_at: Mapped[datetime] = mapped_column(DateTime, default=now)
