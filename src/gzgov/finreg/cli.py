@@ -45,7 +45,8 @@ def submit(target: Path = typer.Argument(..., help="a file named <dataset>.csv|.
            institution: str = typer.Option(..., "--institution"), period: str = typer.Option(..., "--period")) -> None:
     """Submit an institution's data for a period: every file checked first; one bad record and nothing is stored."""
     from gzgov.core.tabular import ImportRejected
-    from gzgov.finreg.intake import check_submission, submit as store
+    from gzgov.finreg.intake import check_submission
+    from gzgov.finreg.intake import submit as store
     from gzgov.finreg.registry import get_institution
 
     files = sorted(p for p in target.iterdir() if p.is_file()) if target.is_dir() else [target]
