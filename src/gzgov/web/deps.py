@@ -80,11 +80,16 @@ def new_csrf_token(request: Request) -> str:
     return request.session["csrf"]
 
 
+TOKEN_API = "/api/finreg/"  # routes authenticated only by an institution's bearer token (finreg/api.py)
+
+
 async def csrf_protect(request: Request) -> None:
     """Applied to every route of the app: a state-changing request must carry the session's token,
     as the form field `csrf_token` or (htmx) the header `X-CSRF-Token`."""
     if request.method in SAFE_METHODS:
         return
+    if request.url.path.startswith(TOKEN_API):
+        return  # the token API ignores cookies and sessions: it authenticates by a bearer token alone
     expected = request.session.get("csrf")
     supplied = request.headers.get(CSRF_HEADER)
     if not supplied and request.headers.get("content-type", "").startswith(FORM_TYPES):
