@@ -77,3 +77,20 @@ def test_the_blacklist_page(users):
     assert r.status_code == 303 and "（2023）粤0106刑初1号" in sup.get("/finreg/blacklist").text
     assert post(logged_in("tianhe_sup"), "/finreg/blacklist", {"kind": "person", "name": "x", "number": "1",
                                                                "basis": "x", "valid_from": "2024-01-01"}).status_code == 403
+
+
+def test_an_institution_uploads_its_data_and_sees_the_row_report(session, users):
+    from tests.integration.test_finreg_intake import loan, loans_csv
+
+    reg.register_institution(session, SUPERVISOR, small_loan())
+    session.commit()
+    inst = logged_in("sl0001")
+    page = "/finreg/institutions/SL-0001/submissions"
+    bad = post(inst, page, {"dataset": "loans", "period": "2025-09"},
+               files={"file": ("loans.csv", loans_csv([loan(1, balance_fen="x")]), "text/csv")})
+    assert bad.status_code == 422 and "balance_fen" in bad.text and "应为整数" in bad.text
+    ok = post(inst, page, {"dataset": "loans", "period": "2025-09"},
+              files={"file": ("loans.csv", loans_csv([loan(1), loan(2)]), "text/csv")})
+    assert ok.status_code == 303
+    listing = logged_in("tianhe_sup").get(page).text
+    assert "loans" in listing and 'id="submit-form"' not in listing  # supervisors read, only the institution submits

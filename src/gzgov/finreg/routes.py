@@ -178,6 +178,48 @@ def case_close(request: Request, db: DB, actor: CurrentActor, case_id: int, vers
                         "flash.fr_case_closed")
 
 
+def _submissions_page(request: Request, db: Session, actor, code: str, status_code: int = 200, **extra) -> object:
+    from gzgov.finreg.contracts import load_datasets
+    from gzgov.finreg.intake import submissions
+
+    inst = reg.get_institution(db, actor, code)
+    datasets = [d for d in load_datasets().values() if d.grain != "institution" and d.for_kind(inst.kind)]
+    ctx = _ctx(request, inst=inst, rows=submissions(db, actor, code), datasets=datasets, error=None, report=None,
+               can_submit=actor.can("finreg.submit") and actor.institution_code == code) | extra
+    return render(request, "finreg/submissions.html", ctx, status_code)
+
+
+@router.get("/institutions/{code}/submissions")
+def submissions_page(request: Request, db: DB, actor: CurrentActor, code: str) -> object:
+    if actor.institution_code:
+        actor.require("finreg.submit")
+    else:
+        actor.require("finreg.view")
+    return _submissions_page(request, db, actor, code)
+
+
+@router.post("/institutions/{code}/submissions")
+def submissions_upload(request: Request, db: DB, actor: CurrentActor, code: str, dataset: Annotated[str, Form()],
+                       period: Annotated[str, Form()], file: Annotated[UploadFile | None, File()] = None) -> object:
+    from gzgov.core.tabular import ImportRejected
+    from gzgov.finreg.intake import submit
+
+    actor.require("finreg.submit")
+    if actor.institution_code != code:
+        return _submissions_page(request, db, actor, actor.institution_code, 403)
+    data = file.file.read() if file is not None and file.filename else b""
+    try:
+        sub, _created = submit(db, actor, code, dataset, period.strip(), data, file.filename if data else "empty.csv")
+    except ImportRejected as err:
+        db.rollback()
+        return _submissions_page(request, db, actor, code, err.status_code, error=err, report=err.report)
+    except GzgovError as err:
+        db.rollback()
+        return _submissions_page(request, db, actor, code, err.status_code, error=err)
+    flash(request, "flash.fr_submitted", dataset=dataset, period=sub.period, version=sub.version, rows=sub.rows)
+    return RedirectResponse(f"/finreg/institutions/{code}/submissions", status_code=303)
+
+
 def _blacklist_page(request: Request, db: Session, actor, status_code: int = 200, error=None) -> object:
     rows = db.scalars(select(BlacklistEntry).order_by(BlacklistEntry.id.desc())).all()
     return render(request, "finreg/blacklist.html", _ctx(request, rows=rows, error=error, today=now().date(),
