@@ -220,6 +220,28 @@ def submissions_upload(request: Request, db: DB, actor: CurrentActor, code: str,
     return RedirectResponse(f"/finreg/institutions/{code}/submissions", status_code=303)
 
 
+@router.get("/price-index")
+def price_index_page(request: Request, db: DB, actor: CurrentActor, period: str = "") -> object:
+    """广州价格: the month's principal-weighted average rates of new small loans, by term and borrower type."""
+    from gzgov.finreg import price_index as px
+
+    actor.require("finreg.view")
+    period = period or f"{now().year}-{now().month:02d}"
+    lang = lang_of(request)
+    error, cells = None, []
+    try:
+        cells = px.compute(db, actor, period)
+    except GzgovError as err:
+        error = err
+    buckets = {key: (zh, en) for key, _lo, _hi, zh, en in px.BUCKETS} | {"all": ("合计", "All terms")}
+    overall = [c for c in cells if c.borrower_type == "all" and c.bucket != "all"]
+    chart = bar_chart(translate(lang, "fr.index_chart"), [buckets[c.bucket][1 if lang == "en" else 0] for c in overall],
+                      [(translate(lang, "fr.index_rate"), [float(c.rate * 100) for c in overall], "#1e88e5")],
+                      stacked=False)
+    return render(request, "finreg/price_index.html", _ctx(request, period=period, cells=cells, error=error,
+                                                            buckets=buckets, chart=chart, basis=px.BASIS))
+
+
 def _blacklist_page(request: Request, db: Session, actor, status_code: int = 200, error=None) -> object:
     rows = db.scalars(select(BlacklistEntry).order_by(BlacklistEntry.id.desc())).all()
     return render(request, "finreg/blacklist.html", _ctx(request, rows=rows, error=error, today=now().date(),

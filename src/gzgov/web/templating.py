@@ -58,6 +58,7 @@ NAV = [
     NavItem("nav.publicity", "/forest/publicity", "forest.publicity.view", hide_for=OTHER_OFFICIALS_THAN_FOREST),
     NavItem("nav.finreg", "/finreg/", "finreg.view"),
     NavItem("nav.finreg_blacklist", "/finreg/blacklist", "finreg.view"),
+    NavItem("nav.finreg_index", "/finreg/price-index", "finreg.view"),
     NavItem("nav.finreg_mine", "/finreg/my", "finreg.cases.feedback", hide_for=("finreg.view",)),
     NavItem("nav.plan", "/plan/", "plan.view"),
     NavItem("nav.plan_values", "/plan/values", "plan.view"),
