@@ -32,8 +32,8 @@ def upgrade() -> None:
     sa.Column('submitted_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['institution_id'], ['finreg_institution.id'], name=op.f('fk_finreg_submission_institution_id_finreg_institution')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_finreg_submission')),
-    sa.UniqueConstraint('institution_id', 'dataset', 'period', 'version', name=op.f('uq_finreg_submission_institution_id')),
-    sa.UniqueConstraint('institution_id', 'idempotency_key', name=op.f('uq_finreg_submission_institution_id'))
+    sa.UniqueConstraint('institution_id', 'dataset', 'period', 'version', name=op.f('uq_finreg_submission_version')),
+    sa.UniqueConstraint('institution_id', 'idempotency_key', name=op.f('uq_finreg_submission_idempotency'))
     )
     with op.batch_alter_table('finreg_submission', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_finreg_submission_institution_id'), ['institution_id'], unique=False)

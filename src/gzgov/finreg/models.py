@@ -173,8 +173,9 @@ class Submission(Base):
     version and the one before is kept as superseded. An idempotency key makes a retried upload a no-op."""
 
     __tablename__ = "finreg_submission"
-    __table_args__ = (UniqueConstraint("institution_id", "dataset", "period", "version"),
-                      UniqueConstraint("institution_id", "idempotency_key"))
+    __table_args__ = (UniqueConstraint("institution_id", "dataset", "period", "version",
+                                       name="uq_finreg_submission_version"),
+                      UniqueConstraint("institution_id", "idempotency_key", name="uq_finreg_submission_idempotency"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     institution_id: Mapped[int] = mapped_column(ForeignKey("finreg_institution.id"), index=True)
