@@ -81,3 +81,22 @@ def rules(json_out: bool = typer.Option(False, "--json")) -> None:
         return
     for r in data:
         typer.echo(f"{r['id']:<28} {r['name_zh']}  {r['limit']}  [{r['severity']}]")
+
+
+@app.command("rating")
+def rating(period: str = typer.Option(..., "--period"), as_of: str = typer.Option("", "--as-of", help="YYYY-MM-DD"),
+           json_out: bool = typer.Option(False, "--json")) -> None:
+    """Each institution's class and score for a period, with its parts (tiered supervision)."""
+    from datetime import date
+
+    from gzgov.core.db import now
+    from gzgov.finreg.rating import rate_period
+
+    with acting() as (session, actor):
+        rows = [r.as_json() for r in rate_period(session, actor, period,
+                                                 date.fromisoformat(as_of) if as_of else now().date())]
+    if json_out:
+        emit_json(rows)
+        return
+    for r in rows:
+        typer.echo(f"{r['institution']:<9} {r['class']} {r['score']:>3}")
