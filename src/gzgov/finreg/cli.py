@@ -100,3 +100,29 @@ def rating(period: str = typer.Option(..., "--period"), as_of: str = typer.Optio
         return
     for r in rows:
         typer.echo(f"{r['institution']:<9} {r['class']} {r['score']:>3}")
+
+
+@app.command("check")
+def check(period: str = typer.Option(..., "--period"),
+          engine: str = typer.Option("duckdb", "--engine", help="duckdb (spark: not built yet)"),
+          warn: bool = typer.Option(False, "--warn", help="also raise a warning for every breach"),
+          json_out: bool = typer.Option(False, "--json")) -> None:
+    """Run every rule in force over the period's current submissions; print each breach with its basis."""
+    from gzgov.core.errors import GzgovError
+    from gzgov.finreg import engine as rules_engine
+
+    with acting() as (session, actor):
+        actor.require("finreg.view")
+        if engine != "duckdb":
+            raise GzgovError("engine_unavailable", "目前只提供 DuckDB 引擎（Spark 运行器尚未建成）",
+                             "Only the DuckDB engine exists so far (the Spark runner is not built yet)")
+        results = [r.as_json() for r in rules_engine.check_period(session, period)]
+        if warn:
+            created, refreshed = rules_engine.raise_warnings(session, actor, period)
+    if json_out:
+        emit_json(results)
+        return
+    for r in results:
+        typer.echo(f"{r['institution']:<9} {r['rule']:<28} {r['value']} ({r['limit']}) [{r['severity']}] {r['basis']}")
+    if warn:
+        typer.echo(f"预警：新增 {created}，更新 {refreshed} / warnings: {created} new, {refreshed} refreshed")
