@@ -86,6 +86,11 @@ def build_demo(parcels: int = 1_000_000, payees: int = 450_000) -> None:
 
     n = build_finreg_demo(DEMO_PASSWORD)
     _done(t0, f"{n:,} institutions")
+    t0 = _step("小贷公司报送、规则检查与预警 / small-loan submissions, rule checks and warnings")
+    from gzgov.finreg.demo import build_supervision_data
+
+    counts = build_supervision_data()
+    _done(t0, f"{counts['loans']:,} loans, {counts['warnings']} warnings")
     print_logins()
 
 

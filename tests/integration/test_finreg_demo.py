@@ -45,3 +45,18 @@ def test_the_cli_lists_only_what_the_user_may_see(session):
     own = json.loads(run("finreg", "institutions", "--json", user="sl0001").output)
     assert [r["code"] for r in own] == ["SL-0001"]
     assert run("finreg", "institutions", user="conghua").exit_code != 0
+
+
+def test_the_supervision_demo_data_plants_breaches_that_the_rules_find(session):
+    from gzgov.finreg.demo import build_supervision_data
+    from gzgov.finreg.models import Case, RiskWarning
+
+    build_finreg_demo("demo-password-1")
+    counts = build_supervision_data()
+    assert counts["institutions"] == 116 and counts["loans"] == 116 * 120
+    session.expire_all()
+    rules = Counter(w.rule_id for w in session.scalars(select(RiskWarning)))
+    assert rules["SL_SINGLE_BORROWER"] == len([k for k in range(116) if k % 9 == 4])
+    assert rules["SL_NONSTANDARD_LEVERAGE"] == len([k for k in range(116) if k % 13 == 4])
+    assert rules["CD_OVERDUE_90_CLASSIFIED"] >= len([k for k in range(116) if k % 11 == 4])
+    assert session.scalar(select(func.count()).select_from(Case)) == 1

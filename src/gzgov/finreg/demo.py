@@ -5,6 +5,8 @@ the districts where such firms cluster. Names, codes and capitals are synthetic 
 
 from __future__ import annotations
 
+import csv
+import io
 import random
 from datetime import date
 
@@ -87,3 +89,95 @@ def build_finreg_demo(password: str, seed: int = 20201231) -> int:
         for data in rows:
             register_institution(s, SYSTEM, data)
     return len(rows)
+
+
+# ---------------------------------------------------------------- loan-level demo data with planted breaches
+
+DEMO_PERIOD = "2025-09"
+BORROWER_TYPES = ("natural_person", "individual_business", "small_micro_enterprise", "other_enterprise", "farmer")
+
+
+def _financials(code: str, capital_fen: int, leverage_breach: bool) -> dict[str, str]:
+    net = capital_fen * 11 // 10
+    return {"institution_code": code, "period": DEMO_PERIOD, "total_assets_fen": str(net * 2),
+            "total_liabilities_fen": str(net), "net_assets_fen": str(net), "net_assets_prior_year_end_fen": str(net),
+            "registered_capital_fen": str(capital_fen),
+            "bank_loans_fen": str(net * 12 // 10 if leverage_breach else net // 2), "shareholder_loans_fen": "0",
+            "other_nonstandard_borrowing_fen": "0", "bonds_outstanding_fen": "0", "abs_outstanding_fen": "0"}
+
+
+def _balance(rng: random.Random, net_fen: int, internet: bool, purpose: str) -> int:
+    """A loan's balance: 0.5%–1.2% of net assets for a traditional company; small consumer (≤ ¥150,000) and
+    business (≤ ¥5m) loans for an internet one, inside the 2024 per-borrower caps."""
+    if not internet:
+        return net_fen * rng.randint(5, 12) // 1000
+    top = 150_000 if purpose == "consumption" else 5_000_000
+    return rng.randint(1_000, top) * 100
+
+
+def _loans(rng: random.Random, code: str, net_fen: int, plant: set[str], internet: bool = False,
+           n: int = 120) -> list[dict[str, str]]:
+    rows = []
+    for i in range(n):
+        purpose = rng.choice(("consumption", "business"))
+        balance = _balance(rng, net_fen, internet, purpose)
+        start = date(2025, rng.randint(1, 9), rng.randint(1, 28))
+        overdue = 0 if rng.random() > 0.04 else rng.choice((15, 45, 75))
+        if "overdue" in plant and i < n // 10:
+            overdue = 120  # ~10% of the book 3+ months overdue, still classified normal
+        rows.append({"institution_code": code, "period": DEMO_PERIOD, "loan_id": f"{code}-L{i + 1:05d}",
+                     "borrower_id": f"{code}-B{i + 1:05d}", "borrower_group_id": f"{code}-G{i // 2 + 1:05d}",
+                     "borrower_type": rng.choice(BORROWER_TYPES), "purpose": purpose,
+                     "contract_date": start.isoformat(), "maturity_date": date(start.year + 1, start.month,
+                                                                               start.day).isoformat(),
+                     "principal_fen": str(balance * 5 // 4), "balance_fen": str(balance),
+                     "annual_rate": f"0.{rng.randint(800, 2400):04d}", "overdue_days": str(overdue),
+                     "classification": "normal" if overdue < 90 else ("normal" if "overdue" in plant else "substandard")})
+    if "concentration" in plant:  # one borrower holding 13% of net assets
+        rows[0]["balance_fen"] = str(net_fen * 13 // 100)
+        rows[0]["principal_fen"] = rows[0]["balance_fen"]
+    return rows
+
+
+def _csv(header: list[str], rows: list[dict[str, str]]) -> bytes:
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(header)
+    w.writerows([r.get(h, "") for h in header] for r in rows)
+    return buf.getvalue().encode("utf-8")
+
+
+def build_supervision_data(seed: int = 20250930) -> dict[str, int]:
+    """Submit a month of statements and loans for every small-loan company (a breach planted in some), run the
+    rules, raise the warnings and take one through a case. Returns counts."""
+    from sqlalchemy import select
+
+    from gzgov.core.auth import actor_for_username
+    from gzgov.finreg import cases, engine, intake
+    from gzgov.finreg.contracts import load_datasets
+    from gzgov.finreg.models import Institution, RiskWarning
+
+    rng = random.Random(seed)
+    header = {d: [f.name for f in load_datasets()[d].submitted_fields("small_loan")] for d in ("financials", "loans")}
+    loans_total = 0
+    with session_scope() as s:
+        insts = s.scalars(select(Institution).where(Institution.kind == "small_loan").order_by(Institution.code)).all()
+        for k, inst in enumerate(insts):
+            plant = {p for p, every in (("concentration", 9), ("leverage", 13), ("overdue", 11)) if k % every == 4}
+            fin = _financials(inst.code, inst.registered_capital_fen, "leverage" in plant)
+            loans = _loans(rng, inst.code, int(fin["net_assets_fen"]), plant, inst.subkind == "internet")
+            for dataset, rows in (("financials", [fin]), ("loans", loans)):
+                intake.submit(s, SYSTEM, inst.code, dataset, DEMO_PERIOD, _csv(header[dataset], rows),
+                              f"{dataset}.csv", channel="api")
+            loans_total += len(loans)
+    with session_scope() as s:
+        created, _ = engine.raise_warnings(s, SYSTEM, DEMO_PERIOD)
+    with session_scope() as s:  # the Tianhe supervisor takes the first Tianhe warning into a case
+        sup = actor_for_username(s, "tianhe_sup")
+        w = s.scalar(select(RiskWarning).join(Institution, Institution.id == RiskWarning.institution_id)
+                     .where(Institution.district_code == "440106").order_by(RiskWarning.id))
+        if w is not None:
+            case = cases.open_case(s, sup, w.id)
+            cases.handle(s, sup, case.id, "rectification_notice", "限期十个工作日内压降至限额以内（演示）",
+                         working_days=10, today=date(2025, 10, 9))
+    return {"institutions": len(insts), "loans": loans_total, "warnings": created}
