@@ -94,3 +94,12 @@ def test_an_institution_uploads_its_data_and_sees_the_row_report(session, users)
     assert ok.status_code == 303
     listing = logged_in("tianhe_sup").get(page).text
     assert "loans" in listing and 'id="submit-form"' not in listing  # supervisors read, only the institution submits
+
+
+def test_warning_figures_show_in_their_units():
+    from gzgov.finreg.routes import fmt_measure
+
+    assert fmt_measure("SL_SINGLE_BORROWER", "0.152") == "15.20%"
+    assert fmt_measure("SL_ONLINE_CONSUMER_PER_BORROWER", "20000000") == "¥200,000.00"
+    assert fmt_measure("SL_NONSTANDARD_LEVERAGE", "1.10") == "1.1×"
+    assert fmt_measure("REPORT_LATE", "2") == "2"

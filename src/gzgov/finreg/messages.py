@@ -2,6 +2,8 @@
 
 MESSAGES: dict[str, tuple[str, str]] = {
     "nav.finreg": ("非现场监管", "Off-site supervision"),
+    "footer.basis_finreg": ("依据《广州市金融发展“十四五”规划》（穗府办〔2021〕9号）第十一章及各项地方金融监管规定",
+                            "Based on chapter 11 of the Guangzhou Financial Development Plan (穗府办〔2021〕9号) and the local financial supervision rules"),
     "nav.finreg_blacklist": ("黑名单", "Blacklist"),
     "nav.finreg_mine": ("本机构", "My institution"),
     "fr.dashboard": ("地方金融组织非现场监管", "Off-site supervision of local financial institutions"),

@@ -4,6 +4,8 @@ the case workspace (handle, feedback with evidence, verify, close) and the black
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
+from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
@@ -32,7 +34,30 @@ def _ctx(request: Request, **extra) -> dict:
             "subkind_label": lambda s: reg.SUBKIND_LABELS[s][i],
             "role_name": lambda r: reg.PARTY_ROLES[r][i], "level_label": lambda lv: cs.LEVELS[lv][i],
             "action_label": lambda a: cs.ACTIONS[a][i] if a else "", "stage_label": lambda s: cs.STAGE_LABELS[s][i], "KINDS": reg.KINDS, "ACTIONS": cs.ACTIONS,
-            "STATUSES": reg.STATUSES} | extra
+            "STATUSES": reg.STATUSES, "measure": fmt_measure} | extra
+
+
+@lru_cache(maxsize=1)
+def _units() -> dict[str, str]:
+    from gzgov.finreg.rules import load_rules
+
+    return {r.id: r.limit.unit for r in load_rules()}
+
+
+def fmt_measure(rule_id: str, text: str) -> str:
+    """A warning's value or limit in its unit: yuan for fen, a percentage for ratios, "×" for multiples."""
+    try:
+        d = Decimal(text)
+    except (InvalidOperation, TypeError):
+        return text
+    unit = _units().get(rule_id, "")
+    if unit == "fen":
+        return f"¥{d / 100:,.2f}"
+    if unit == "ratio":
+        return f"{(d * 100).quantize(Decimal('0.01'))}%"
+    if unit == "multiple":
+        return f"{d.normalize()}×"
+    return str(d.normalize()) if d == d.to_integral() else str(d)
 
 
 def _scope(actor, q):

@@ -222,14 +222,15 @@ def _nav(request: Request, actor: Actor) -> list[dict]:
 
 
 # The document a page's application rests on, shown in the footer.
-FOOTERS = {"plan": "footer.basis_plan", "forest": "footer.basis"}
+FOOTERS = {"plan": "footer.basis_plan", "finreg": "footer.basis_finreg", "forest": "footer.basis"}
 
 
 def base_context(request: Request) -> dict:
     lang = lang_of(request)
     actor = actor_of(request)
     path = request.url.path
-    app = "plan" if path.startswith(("/plan", "/public/plan")) else "forest"
+    app = ("plan" if path.startswith(("/plan", "/public/plan")) else "finreg" if path.startswith("/finreg")
+           else "forest")
     return {
         "footer_basis": FOOTERS[app],
         "lang": lang,
