@@ -4,8 +4,8 @@ the case workspace (handle, feedback with evidence, verify, close) and the black
 from __future__ import annotations
 
 from datetime import date
-from functools import lru_cache
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
