@@ -22,11 +22,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## create .venv and install gzgov with its dev tools
 
-system-deps: ## Debian packages: Chromium for browser tests, a CJK font for PDFs, pango for WeasyPrint
-	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi wqy; then \
+system-deps: ## Debian packages: Chromium for browser tests, a CJK font for PDFs, pango for WeasyPrint, a JRE for Spark
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi wqy || ! command -v java >/dev/null; then \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
-	    chromium fonts-wqy-microhei libpango-1.0-0 libpangoft2-1.0-0 >/dev/null; \
+	    chromium fonts-wqy-microhei libpango-1.0-0 libpangoft2-1.0-0 default-jre-headless >/dev/null; \
 	fi
 
 demo: install system-deps ## build the full-scale demo database and serve it
