@@ -85,21 +85,31 @@ def rules(json_out: bool = typer.Option(False, "--json")) -> None:
 
 @app.command("rating")
 def rating(period: str = typer.Option(..., "--period"), as_of: str = typer.Option("", "--as-of", help="YYYY-MM-DD"),
+           save: bool = typer.Option(False, "--save", help="keep the ratings as the period's record (history)"),
            json_out: bool = typer.Option(False, "--json")) -> None:
     """Each institution's class and score for a period, with its parts (tiered supervision)."""
     from datetime import date
 
     from gzgov.core.db import now
-    from gzgov.finreg.rating import rate_period
+    from gzgov.core.errors import GzgovError
+    from gzgov.finreg.rating import check_period_text, rate_period, record_period
 
+    check_period_text(period)
+    try:
+        day = date.fromisoformat(as_of) if as_of else now().date()
+    except ValueError:
+        raise GzgovError("bad_date", f"日期格式应为 YYYY-MM-DD：{as_of}", f"Dates must be YYYY-MM-DD: {as_of}") from None
     with acting() as (session, actor):
-        rows = [r.as_json() for r in rate_period(session, actor, period,
-                                                 date.fromisoformat(as_of) if as_of else now().date())]
+        rows = [r.as_json() for r in rate_period(session, actor, period, day)]
+        if save:
+            counts = record_period(session, actor, period, day)
     if json_out:
         emit_json(rows)
         return
     for r in rows:
         typer.echo(f"{r['institution']:<9} {r['class']} {r['score']:>3}")
+    if save:
+        typer.echo("已记录 / recorded: " + "  ".join(f"{k} {n}" for k, n in counts.items()))
 
 
 @app.command("check")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gzgov.core.db import Base, now
@@ -34,6 +34,9 @@ class Institution(Base):
     district_code: Mapped[str] = mapped_column(S(6), ForeignKey("district.code"), index=True)
     registered_capital_fen: Mapped[int] = mapped_column()
     chief_risk_officer: Mapped[str] = mapped_column(S(64), default="")
+    # a financing guarantee company serving mainly small/micro enterprises and agriculture (条例 第十五条:
+    # its liabilities may reach 15× net assets instead of 10×); set by the regulator, read by the rule engine
+    serves_small_micro_agri: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(S(16))  # operating | restricted | exiting | exited
     established: Mapped[date | None] = mapped_column(Date)
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -190,3 +193,40 @@ class Submission(Base):
     channel: Mapped[str] = mapped_column(S(8))  # api | file | cli
     submitted_by: Mapped[str] = mapped_column(S(64))
     submitted_at: Mapped[datetime] = mapped_column(DateTime, default=now)
+
+
+class InstitutionRating(Base):
+    """分级分类评级: an institution's class for a period as the regulator recorded it, with every point of the
+    model version used, so the history stays what it was when the model changes."""
+
+    __tablename__ = "finreg_rating"
+    __table_args__ = (UniqueConstraint("institution_id", "period", name="uq_finreg_rating_period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("finreg_institution.id"), index=True)
+    period: Mapped[str] = mapped_column(S(7))
+    score: Mapped[int] = mapped_column(Integer)
+    klass: Mapped[str] = mapped_column(S(1))  # A | B | C | D
+    parts: Mapped[str] = mapped_column(Text)  # JSON: dimension -> {score, of, reasons}
+    model_version: Mapped[str] = mapped_column(S(16))
+    as_of: Mapped[date] = mapped_column(Date)  # the day timeliness was judged on
+    rated_by: Mapped[str] = mapped_column(S(64))
+    rated_at: Mapped[datetime] = mapped_column(DateTime, default=now)
+
+
+class Complaint(Base):
+    """投诉: a complaint about a supervised institution received by the regulator (12345 hotline, letters and
+    visits, its own mailbox); once investigated it is found substantiated or not, which the rating counts."""
+
+    __tablename__ = "finreg_complaint"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("finreg_institution.id"), index=True)
+    received_on: Mapped[date] = mapped_column(Date)
+    channel: Mapped[str] = mapped_column(S(16))  # hotline_12345 | letter | mailbox | referral
+    category: Mapped[str] = mapped_column(S(24))  # collection | fees | disclosure | privacy | other
+    summary: Mapped[str] = mapped_column(Text)
+    finding: Mapped[str] = mapped_column(S(16), default="pending")  # pending | substantiated | unfounded
+    recorded_by: Mapped[str] = mapped_column(S(64))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime, default=now)
+    version: Mapped[int] = mapped_column(Integer, default=1)

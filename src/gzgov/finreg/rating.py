@@ -1,11 +1,14 @@
 """Tiered supervision (分级分类监管): each institution's score and class A/B/C/D for a period from the
 documented model in data/finreg/rating.yaml — points deducted for the period's warnings by dimension,
-governance checks, reporting timeliness — with every point explained and the supervision the class implies."""
+governance checks, reporting timeliness, complaints — with every point explained and the supervision the class
+implies. `record_period` keeps the result per institution and period (finreg_rating), so each institution has
+a rating history that stays as it was rated when the model or the data change later."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from functools import lru_cache
 
 import yaml
@@ -13,8 +16,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from gzgov.config import get_settings
+from gzgov.core import audit
 from gzgov.core.auth import Actor
-from gzgov.finreg.models import Institution, Party, RiskWarning
+from gzgov.core.errors import GzgovError
+from gzgov.finreg.models import Complaint, Institution, InstitutionRating, Party, RiskWarning
 from gzgov.finreg.reporting import timeliness
 
 
@@ -59,7 +64,7 @@ def _klass(score: int) -> str:
 
 def _rule_parts(warnings: list[RiskWarning]) -> dict[str, Part]:
     dims = model()["dimensions"]
-    parts = {n: Part(n, spec["points"], spec["points"]) for n, spec in dims.items() if "deduct" in spec and n != "reporting"}
+    parts = {n: Part(n, spec["points"], spec["points"]) for n, spec in dims.items() if "deduct" in spec and n not in ("reporting", "complaints")}
     for w in warnings:
         if w.rule_id.startswith("REPORT_"):
             continue
@@ -84,6 +89,32 @@ def _governance(session: Session, inst: Institution) -> Part:
     return part
 
 
+def _period_bounds(period: str) -> tuple[date, date]:
+    y, m = (int(x) for x in period.split("-"))
+    first = date(y, m, 1)
+    return first, (date(y + m // 12, m % 12 + 1, 1) - timedelta(days=1))
+
+
+def _complaints(session: Session, inst: Institution, period: str, today: date) -> Part:
+    """Complaints received in the period: substantiated ones, and ones still pending after 30 days."""
+    spec = model()["dimensions"]["complaints"]
+    part = Part("complaints", spec["points"], spec["points"])
+    first, last = _period_bounds(period)
+    for c in session.scalars(select(Complaint).where(Complaint.institution_id == inst.id,
+                                                     Complaint.received_on.between(first, last))
+                             .order_by(Complaint.received_on, Complaint.id)):
+        if c.finding == "substantiated":
+            key = "substantiated"
+        elif c.finding == "pending" and (today - c.received_on).days > 30:
+            key = "pending_over_30_days"
+        else:
+            continue
+        cut = spec["deduct"][key]
+        part.score = max(0, part.score - cut)
+        part.reasons.append(f"#{c.id} {c.received_on.isoformat()} {key} −{cut}")
+    return part
+
+
 def rate_period(session: Session, actor: Actor, period: str, today: date) -> list[Rating]:
     """Every operating institution's rating for a period (from the warnings and submissions as they stand)."""
     actor.require("finreg.view")
@@ -105,7 +136,59 @@ def rate_period(session: Session, actor: Actor, period: str, today: date) -> lis
                 rep.score = max(0, rep.score - spec["deduct"][t.status])
                 rep.reasons.append(f"{t.dataset} {t.status} −{spec['deduct'][t.status]}")
         parts.append(rep)
+        parts.append(_complaints(session, inst, period, today))
         score = sum(p.score for p in parts)
         klass = _klass(score)
         out.append(Rating(inst.code, period, score, klass, parts, m["supervision"][klass]))
     return out
+
+
+def record_period(session: Session, actor: Actor, period: str, today: date) -> dict[str, int]:
+    """Rate every institution for the period and keep the result; a re-rating replaces the period's record
+    and the change of class is audited. Returns how many institutions are in each class."""
+    actor.require("finreg.rate")
+    ratings = rate_period(session, actor, period, today)
+    insts = dict(session.execute(select(Institution.code, Institution.id)).all())
+    held = {r.institution_id: r for r in session.scalars(select(InstitutionRating)
+                                                         .where(InstitutionRating.period == period))}
+    counts = dict.fromkeys(model()["classes"], 0)
+    version = model()["version"]
+    for r in ratings:
+        counts[r.klass] += 1
+        parts = json.dumps(r.as_json()["parts"], ensure_ascii=False, sort_keys=True)
+        row = held.get(insts[r.institution])
+        if row is None:
+            row = InstitutionRating(institution_id=insts[r.institution], period=period)
+            session.add(row)
+            before = None
+        elif (row.score, row.klass, row.parts, row.model_version) == (r.score, r.klass, parts, version):
+            continue
+        else:
+            before = {"class": row.klass, "score": row.score, "model": row.model_version}
+        row.score, row.klass, row.parts, row.model_version = r.score, r.klass, parts, version
+        row.as_of, row.rated_by = today, actor.username
+        audit.record(session, actor.username, "finreg.rating.record", "finreg_rating",
+                     f"{r.institution}/{period}", before=before,
+                     after={"class": r.klass, "score": r.score, "model": version, "as_of": today.isoformat()})
+    session.flush()
+    return counts
+
+
+def history(session: Session, inst: Institution) -> list[InstitutionRating]:
+    """An institution's recorded ratings, oldest first."""
+    return list(session.scalars(select(InstitutionRating).where(InstitutionRating.institution_id == inst.id)
+                                .order_by(InstitutionRating.period)))
+
+
+def recorded_periods(session: Session) -> list[str]:
+    return list(session.scalars(select(InstitutionRating.period).distinct().order_by(InstitutionRating.period.desc())))
+
+
+def check_period_text(period: str) -> str:
+    try:
+        y, m = period.split("-")
+        if len(y) == 4 and len(m) == 2 and 1 <= int(m) <= 12:
+            return period
+    except ValueError:
+        pass
+    raise GzgovError("bad_period", f"报送期应为 YYYY-MM：{period}", f"The period must be YYYY-MM: {period}")

@@ -3,6 +3,7 @@ the case workspace (handle, feedback with evidence, verify, close) and the black
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -18,9 +19,11 @@ from gzgov.core.errors import GzgovError
 from gzgov.core.geo import BY_CODE, district_name
 from gzgov.core.paging import Pager, like_pattern
 from gzgov.finreg import cases as cs
+from gzgov.finreg import complaints as cp
+from gzgov.finreg import rating as rt
 from gzgov.finreg import registry as reg
 from gzgov.finreg.models import BlacklistEntry, Case, CaseStep, Evidence, Institution, Party, RiskWarning
-from gzgov.web.charts import bar_chart
+from gzgov.web.charts import bar_chart, line_chart
 from gzgov.web.deps import DB, CurrentActor
 from gzgov.web.i18n import lang_of, translate
 from gzgov.web.templating import flash, render, render_page
@@ -119,9 +122,17 @@ def institution(request: Request, db: DB, actor: CurrentActor, code: str) -> obj
     warnings = db.scalars(select(RiskWarning).where(RiskWarning.institution_id == inst.id)
                           .order_by(RiskWarning.period.desc(), RiskWarning.id)).all()
     case_of = {c.warning_id: c for c in db.scalars(select(Case).where(Case.institution_id == inst.id))}
-    return render(request, "finreg/institution.html", _ctx(request, inst=inst, parties=parties, warnings=warnings,
-                                                            case_of=case_of,
-                                                            can_open=actor.can("finreg.cases.manage", inst.district_code)))
+    ratings = rt.history(db, inst)
+    lang = lang_of(request)
+    trend = line_chart(translate(lang, "fr.rating_history"), [r.period for r in ratings],
+                       [(translate(lang, "fr.score"), [r.score for r in ratings], "#1e88e5", False)])
+    complaints = cp.of_institution(db, inst) if not actor.institution_code else []
+    return render(request, "finreg/institution.html", _ctx(
+        request, inst=inst, parties=parties, warnings=warnings, case_of=case_of, ratings=ratings[::-1],
+        trend=trend, parts_of=lambda r: json.loads(r.parts), complaints=complaints, today=now().date(),
+        channels=cp.CHANNELS, categories=cp.CATEGORIES, findings=cp.FINDINGS,
+        can_complain=actor.can("finreg.complaints.record", inst.district_code),
+        can_open=actor.can("finreg.cases.manage", inst.district_code)))
 
 
 @router.post("/warnings/{warning_id}/case")

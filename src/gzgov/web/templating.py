@@ -57,6 +57,8 @@ NAV = [
     NavItem("nav.exceptions", "/forest/exceptions", "forest.export"),
     NavItem("nav.publicity", "/forest/publicity", "forest.publicity.view", hide_for=OTHER_OFFICIALS_THAN_FOREST),
     NavItem("nav.finreg", "/finreg/", "finreg.view"),
+    NavItem("nav.finreg_ratings", "/finreg/ratings", "finreg.view"),
+    NavItem("nav.finreg_rules", "/finreg/rules", "finreg.view"),
     NavItem("nav.finreg_blacklist", "/finreg/blacklist", "finreg.view"),
     NavItem("nav.finreg_index", "/finreg/price-index", "finreg.view"),
     NavItem("nav.finreg_mine", "/finreg/my", "finreg.cases.feedback", hide_for=("finreg.view",)),
