@@ -202,3 +202,19 @@ def test_the_rule_catalogue_cites_every_rule(users):
     assert "SL_SINGLE_BORROWER_2020" in detail  # its earlier version
     assert "loans.balance_fen" in detail
     assert sup.get("/finreg/rules/NO_SUCH_RULE").status_code == 404
+
+
+def test_the_dashboard_shows_the_warning_trend_and_the_latest_classes(two, users):
+    for period in ("2025-08", "2025-09"):
+        cases.raise_warning(two, SUPERVISOR, breach("SL-0002", "SL_SINGLE_BORROWER", period, "red"))
+    cases.raise_warning(two, SUPERVISOR, breach("SL-0001", "CD_NPL_RATIO", "2025-09", "yellow"))
+    rating.record_period(two, SUPERVISOR, "2025-09", date(2025, 10, 1))
+    two.commit()
+    page = logged_in("supervisor").get("/finreg/").text
+    trend = json.loads(__import__("html").unescape(page.split('id="warning-trend"')[1].split("data-chart='")[1].split("'")[0]))
+    assert trend["xAxis"]["data"] == ["2025-08", "2025-09"]
+    assert [s["data"] for s in trend["series"]] == [[1, 1], [0, 0], [0, 1]]  # red, orange, yellow
+    assert 'id="class-chart"' in page and "/finreg/ratings?period=2025-09" in page
+    tianhe = logged_in("tianhe_sup").get("/finreg/").text  # Tianhe sees its own company's warnings only
+    trend = json.loads(__import__("html").unescape(tianhe.split('id="warning-trend"')[1].split("data-chart='")[1].split("'")[0]))
+    assert trend["xAxis"]["data"] == ["2025-09"] and [s["data"] for s in trend["series"]] == [[0], [0], [1]]

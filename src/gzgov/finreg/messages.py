@@ -11,6 +11,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "fr.ratings": ("分级分类监管评级", "Tiered supervision ratings"),
     "fr.rating_intro": ("每期按评分模型给每家机构评分（100分），分为A、B、C、D四类，每一分都有来由，类别决定现场检查频次、报送频度和业务限制。",
                         "Each period every institution is scored out of 100 by the model below and classed A, B, C or D; every point is explained, and the class sets inspection frequency, reporting cadence and business restrictions."),
+    "fr.chart_warning_trend": ("各期预警（按级别）", "Warnings raised per period, by level"),
     "fr.rating_classes": ("各类别机构数", "Institutions by class"),
     "fr.rating_by_district": ("各区机构评级分布", "Classes by district"),
     "fr.rating_as_of": ("评定日", "Rated as of"),

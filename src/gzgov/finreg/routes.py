@@ -23,7 +23,7 @@ from gzgov.finreg import complaints as cp
 from gzgov.finreg import rating as rt
 from gzgov.finreg import registry as reg
 from gzgov.finreg.models import BlacklistEntry, Case, CaseStep, Evidence, Institution, Party, RiskWarning
-from gzgov.web.charts import bar_chart, line_chart
+from gzgov.web.charts import bar_chart, line_chart, pie_chart
 from gzgov.web.deps import DB, CurrentActor
 from gzgov.web.i18n import lang_of, translate
 from gzgov.web.templating import flash, render, render_page
@@ -72,6 +72,29 @@ def _scope(actor, q):
     return q
 
 
+def _trends(db: Session, actor, lang: str) -> dict:
+    """The dashboard's trend charts: warnings raised per period by level, and the latest rated period's
+    classes (the rating page has the detail)."""
+    from gzgov.finreg.models import InstitutionRating
+
+    per = db.execute(_scope(actor, select(RiskWarning.period, RiskWarning.level, func.count())
+                            .join(Institution, Institution.id == RiskWarning.institution_id)
+                            .group_by(RiskWarning.period, RiskWarning.level))).all()
+    periods = sorted({p for p, _lv, _n in per})[-12:]
+    trend = bar_chart(translate(lang, "fr.chart_warning_trend"), periods, [
+        (cs.LEVELS[lv][1 if lang == "en" else 0], [sum(n for p2, l2, n in per if p2 == p and l2 == lv) for p in periods], c)
+        for lv, c in (("red", "#c62828"), ("orange", "#ef6c00"), ("yellow", "#f9a825"))])
+    latest = db.scalar(select(func.max(InstitutionRating.period)))
+    classes = dict(db.execute(_scope(actor, select(InstitutionRating.klass, func.count())
+                                     .join(Institution, Institution.id == InstitutionRating.institution_id)
+                                     .where(InstitutionRating.period == latest)
+                                     .group_by(InstitutionRating.klass))).all()) if latest else {}
+    pie = pie_chart(translate(lang, "fr.rating_classes") + (f" {latest}" if latest else ""),
+                    [(k, classes.get(k, 0), c) for k, c in
+                     (("A", "#2e7d32"), ("B", "#1e88e5"), ("C", "#ef6c00"), ("D", "#c62828"))])
+    return {"trend": trend if periods else None, "class_pie": pie if classes else None, "rated_period": latest}
+
+
 @router.get("/")
 def dashboard(request: Request, db: DB, actor: CurrentActor, kind: str = "", district: str = "", q: str = "",
               page: Annotated[int, Query(ge=1)] = 1) -> object:
@@ -102,7 +125,8 @@ def dashboard(request: Request, db: DB, actor: CurrentActor, kind: str = "", dis
         Institution, Institution.id == Case.institution_id).where(Case.stage == "handle", Case.deadline < now().date())))
     ctx = _ctx(request, rows=rows, pager=pager, f={"kind": kind, "district": district, "q": q},
                districts=sorted(BY_CODE), locked=actor.is_district, chart=chart, warnings=warnings,
-               overdue=overdue or 0, counts={k: sum(n for k2, _d, n in by if k2 == k) for k in reg.KINDS})
+               overdue=overdue or 0, counts={k: sum(n for k2, _d, n in by if k2 == k) for k in reg.KINDS},
+               **_trends(db, actor, lang))
     return render_page(request, "finreg/dashboard.html", "finreg/_institutions.html", ctx)
 
 
