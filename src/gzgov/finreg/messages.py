@@ -47,6 +47,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "fr.category": ("类别", "Category"),
     "fr.summary": ("摘要", "Summary"),
     "fr.finding": ("调查结论", "Finding"),
+    "fr.finding_hint": ("认定非法集资的，企业及其法定代表人、实际控制人和持股25%以上的自然人股东列入黑名单（五年）。",
+                        "A finding of illegal fundraising puts the company, its legal representative, actual controllers and natural-person shareholders of 25% or more on the blacklist (five years)."),
     "fr.record_complaint": ("登记投诉", "Record a complaint"),
     "flash.fr_error": ("{zh}", "{en}"),
     "flash.fr_rated": ("{period} 已评定：A {a}，B {b}，C {c}，D {d}", "{period} rated: A {a}, B {b}, C {c}, D {d}"),

@@ -103,10 +103,13 @@ class RiskWarning(Base):
     """预警: a breach of a rule by an institution in a period, deduplicated per institution, rule and period."""
 
     __tablename__ = "finreg_warning"
-    __table_args__ = (UniqueConstraint("institution_id", "rule_id", "period"),)
+    __table_args__ = (UniqueConstraint("institution_id", "rule_id", "period"),
+                      UniqueConstraint("enterprise_id", "rule_id", "period", name="uq_finreg_warning_enterprise"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    institution_id: Mapped[int] = mapped_column(ForeignKey("finreg_institution.id"), index=True)
+    # the subject: a supervised institution, or an enterprise watched for illegal fundraising
+    institution_id: Mapped[int | None] = mapped_column(ForeignKey("finreg_institution.id"), index=True)
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("finreg_enterprise.id"), index=True)
     rule_id: Mapped[str] = mapped_column(S(48))
     period: Mapped[str] = mapped_column(S(7))  # YYYY-MM
     level: Mapped[str] = mapped_column(S(8))  # red | orange | yellow
@@ -127,7 +130,10 @@ class Case(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     warning_id: Mapped[int] = mapped_column(ForeignKey("finreg_warning.id"), unique=True)
-    institution_id: Mapped[int] = mapped_column(ForeignKey("finreg_institution.id"), index=True)
+    institution_id: Mapped[int | None] = mapped_column(ForeignKey("finreg_institution.id"), index=True)
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("finreg_enterprise.id"), index=True)
+    # how an enterprise case ended: illegal_fundraising (company and controllers blacklisted) | no_violation
+    finding: Mapped[str] = mapped_column(S(24), default="")
     stage: Mapped[str] = mapped_column(S(16))  # warn | handle | feedback | verify | closed
     action: Mapped[str] = mapped_column(S(24), default="")  # talk | rectification_notice | onsite_inspection | referral
     deadline: Mapped[date | None] = mapped_column(Date)
@@ -230,3 +236,112 @@ class Complaint(Base):
     recorded_by: Mapped[str] = mapped_column(S(64))
     recorded_at: Mapped[datetime] = mapped_column(DateTime, default=now)
     version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+# ---------------------------------------------------------------- illegal-fundraising monitoring (企业监测)
+
+
+class Enterprise(Base):
+    """An ordinary company watched for illegal fundraising (非法集资监测): from the market-regulation registry,
+    not a supervised institution. `financial_licence` is the licence it holds, if any (e.g. 证券投资咨询);
+    a company whose credit code is in the supervised registry counts as licensed too."""
+
+    __tablename__ = "finreg_enterprise"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    credit_code: Mapped[str] = mapped_column(S(18), unique=True)
+    name: Mapped[str] = mapped_column(S(200), index=True)
+    scope: Mapped[str] = mapped_column(Text, default="")  # 经营范围
+    registered_capital_fen: Mapped[int] = mapped_column()
+    paid_in_capital_fen: Mapped[int | None] = mapped_column()
+    established: Mapped[date | None] = mapped_column(Date)
+    address: Mapped[str] = mapped_column(S(300), default="")
+    phone: Mapped[str] = mapped_column(S(40), default="")
+    legal_rep: Mapped[str] = mapped_column(S(64), default="")
+    district_code: Mapped[str] = mapped_column(S(6), index=True)  # from the credit code's registration authority
+    industry: Mapped[str] = mapped_column(S(64), default="")
+    financial_licence: Mapped[str] = mapped_column(S(120), default="")
+    status: Mapped[str] = mapped_column(S(16), default="active")  # active | deregistered | revoked
+    batch: Mapped[str] = mapped_column(S(64))  # digest of the import that last wrote it
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=now)
+
+
+class EnterprisePerson(Base):
+    """A natural person in the enterprise network (shareholder, officer, legal representative), keyed by the
+    blind index of the ID number; the number itself is encrypted."""
+
+    __tablename__ = "finreg_enterprise_person"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    id_index: Mapped[str] = mapped_column(S(64), unique=True)
+    name: Mapped[str] = mapped_column(S(64))
+    id_enc: Mapped[str] = mapped_column(Text)
+    id_masked: Mapped[str] = mapped_column(S(40))
+
+
+class EnterpriseLink(Base):
+    """An edge of the network: a person or company holding shares in a company, a person as its officer or legal
+    representative, a branch of a company (shared addresses and phones are derived, not stored)."""
+
+    __tablename__ = "finreg_enterprise_link"
+    __table_args__ = (UniqueConstraint("kind", "company_id", "person_id", "other_company_id",
+                                       name="uq_finreg_enterprise_link"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(S(16))  # shareholder | officer | legal_rep | branch
+    company_id: Mapped[int] = mapped_column(ForeignKey("finreg_enterprise.id"), index=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("finreg_enterprise_person.id"), index=True)
+    other_company_id: Mapped[int | None] = mapped_column(ForeignKey("finreg_enterprise.id"), index=True)
+    share_bp: Mapped[int | None] = mapped_column(Integer)
+    position: Mapped[str] = mapped_column(S(64), default="")
+    since: Mapped[date | None] = mapped_column(Date)
+
+
+class Signal(Base):
+    """A signal about a company: a public complaint or report, an advertisement or marketing text, a recruitment
+    notice, a news/opinion item, a court or enforcement record. The same text for the same company and day is
+    kept once (`digest`)."""
+
+    __tablename__ = "finreg_signal"
+    __table_args__ = (UniqueConstraint("company_id", "digest", name="uq_finreg_signal_digest"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("finreg_enterprise.id"), index=True)
+    kind: Mapped[str] = mapped_column(S(16))  # complaint | advert | recruitment | news | court
+    on: Mapped[date] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(S(200), default="")
+    url: Mapped[str] = mapped_column(S(500), default="")
+    text: Mapped[str] = mapped_column(Text)
+    digest: Mapped[str] = mapped_column(S(64))
+
+
+class FundraisingRun(Base):
+    """One scoring of the whole enterprise population under one model version."""
+
+    __tablename__ = "finreg_fundraising_run"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    model_version: Mapped[str] = mapped_column(S(16))
+    as_of: Mapped[date] = mapped_column(Date)
+    companies: Mapped[int] = mapped_column()
+    scored: Mapped[int] = mapped_column()  # companies with a score above zero (the only ones kept)
+    warnings: Mapped[int] = mapped_column(Integer, default=0)
+    run_by: Mapped[str] = mapped_column(S(64))
+    run_at: Mapped[datetime] = mapped_column(DateTime, default=now)
+
+
+class FundraisingScore(Base):
+    """A company's risk index in a run, with every point explained (reasons) and its ring, if any."""
+
+    __tablename__ = "finreg_fundraising_score"
+    __table_args__ = (UniqueConstraint("run_id", "company_id", name="uq_finreg_fundraising_score"),
+                      Index("ix_finreg_fundraising_score_rank", "run_id", "score"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("finreg_fundraising_run.id"))
+    company_id: Mapped[int] = mapped_column(ForeignKey("finreg_enterprise.id"), index=True)
+    score: Mapped[int] = mapped_column(Integer)
+    dimensions: Mapped[str] = mapped_column(Text)  # JSON: dimension -> points
+    reasons: Mapped[str] = mapped_column(Text)  # JSON: [{feature, dimension, points, evidence}]
+    cluster: Mapped[str | None] = mapped_column(S(32))
+    cluster_size: Mapped[int | None] = mapped_column(Integer)

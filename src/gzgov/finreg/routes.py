@@ -173,11 +173,13 @@ def _case_page(request: Request, db: Session, actor, case_id: int, status_code: 
     steps = db.scalars(select(CaseStep).where(CaseStep.case_id == case.id).order_by(CaseStep.id)).all()
     evidence = db.scalars(select(Evidence).where(Evidence.case_id == case.id).order_by(Evidence.id)).all()
     manage = actor.can("finreg.cases.manage", inst.district_code)
+    reporter = manage if inst.kind == "enterprise" else actor.can("finreg.cases.feedback")
     return render(request, "finreg/case.html", _ctx(
         request, case=case, inst=inst, w=w, steps=steps, evidence=evidence, error=error, today=now().date(),
         can_handle=manage and case.stage in ("warn", "handle", "verify"),
         can_verify=manage and case.stage == "feedback", can_close=manage and case.stage == "verify",
-        can_feedback=actor.can("finreg.cases.feedback") and case.stage == "handle"), status_code)
+        can_feedback=reporter and case.stage == "handle", findings=cs.FINDINGS,
+        can_blacklist=actor.can("finreg.blacklist.edit")), status_code)
 
 
 @router.get("/cases/{case_id}")
@@ -214,7 +216,8 @@ def case_handle(request: Request, db: DB, actor: CurrentActor, case_id: int, ver
 def case_feedback(request: Request, db: DB, actor: CurrentActor, case_id: int, version: Annotated[int, Form()],
                   report: Annotated[str, Form()] = "",
                   files: Annotated[list[UploadFile] | None, File()] = None) -> object:
-    actor.require("finreg.cases.feedback")
+    if not (actor.can("finreg.cases.feedback") or actor.can("finreg.cases.manage")):
+        actor.require("finreg.cases.feedback")  # who may report on which case is checked by the service
     data = [(f.filename, f.file.read()) for f in (files or []) if f.filename]
     return _case_action(request, db, actor, case_id,
                         lambda: cs.feedback(db, actor, case_id, report, data, expected_version=version),
@@ -232,9 +235,10 @@ def case_verify(request: Request, db: DB, actor: CurrentActor, case_id: int, ver
 
 @router.post("/cases/{case_id}/close")
 def case_close(request: Request, db: DB, actor: CurrentActor, case_id: int, version: Annotated[int, Form()],
-               note: Annotated[str, Form()] = "") -> object:
+               note: Annotated[str, Form()] = "", finding: Annotated[str, Form()] = "") -> object:
     actor.require("finreg.cases.manage")
-    return _case_action(request, db, actor, case_id, lambda: cs.close(db, actor, case_id, note, expected_version=version),
+    return _case_action(request, db, actor, case_id,
+                        lambda: cs.close(db, actor, case_id, note, expected_version=version, finding=finding),
                         "flash.fr_case_closed")
 
 
