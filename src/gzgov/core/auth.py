@@ -107,6 +107,8 @@ PERMISSIONS: dict[str, set[Role]] = {
     "finreg.cases.feedback": {Role.institution, Role.system},
     "finreg.cases.escalate": {Role.finreg_supervisor, Role.system},
     "finreg.rate": {Role.finreg_supervisor, Role.system},
+    "finreg.enterprises.import": {Role.finreg_supervisor, Role.system},
+    "finreg.fundraising.score": {Role.finreg_supervisor, Role.system},
     "finreg.complaints.record": {Role.finreg_supervisor, Role.district_supervisor, Role.system},
     "audit.view": {Role.admin, Role.auditor, Role.city_forestry, Role.city_finance, Role.plan_regulator,
                    Role.finreg_supervisor},

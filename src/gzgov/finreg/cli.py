@@ -136,3 +136,12 @@ def check(period: str = typer.Option(..., "--period"),
         typer.echo(f"{r['institution']:<9} {r['rule']:<28} {r['value']} ({r['limit']}) [{r['severity']}] {r['basis']}")
     if warn:
         typer.echo(f"预警：新增 {created}，更新 {refreshed} / warnings: {created} new, {refreshed} refreshed")
+
+
+def _mount_fundraising() -> None:
+    from gzgov.finreg.fundraising_cli import enterprises_app
+
+    app.add_typer(enterprises_app, name="enterprises")
+
+
+_mount_fundraising()
