@@ -53,7 +53,8 @@ def jsonl(records: list[dict]) -> bytes:
 
 
 def batch() -> list[tuple[str, bytes]]:
-    companies = csv_bytes([company(1), company(2, name="广州某某养老服务有限公司"), company(3, paid_in_capital_yuan="")],
+    companies = csv_bytes([company(1), company(2, name="广州某某养老服务有限公司", address="广州市天河区体育西路2号",
+                                               phone="020-38882222"), company(3, paid_in_capital_yuan="")],
                           header=E_HEADER)
     links = xlsx_bytes({"links": (L_HEADER, ([r[k] for k in L_HEADER] for r in [
         link("legal_rep", 1, person=7), link("shareholder", 1, person=7, share_percent="60"),

@@ -50,7 +50,8 @@ def post(client: TestClient, path: str, data: dict | None = None, **kwargs) -> h
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "gzgov"
 CODE_FILES = [*SRC.joinpath("web").glob("*.py"), SRC / "forest" / "routes.py", SRC / "forest" / "cycle_routes.py",
-              SRC / "plan" / "routes.py", SRC / "finreg" / "routes.py", SRC / "finreg" / "rating_routes.py"]
+              SRC / "plan" / "routes.py", SRC / "finreg" / "routes.py", SRC / "finreg" / "rating_routes.py",
+              SRC / "finreg" / "fundraising_routes.py"]
 
 
 def _message_ids_used() -> set[str]:

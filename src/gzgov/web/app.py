@@ -49,6 +49,7 @@ def create_app() -> FastAPI:
     errors.install(app)
 
     from gzgov.finreg import api as finreg_api
+    from gzgov.finreg import fundraising_routes as finreg_fundraising_routes
     from gzgov.finreg import rating_routes as finreg_rating_routes
     from gzgov.finreg import routes as finreg_routes
     from gzgov.forest import cycle_routes as forest_cycle_routes
@@ -65,5 +66,6 @@ def create_app() -> FastAPI:
     app.include_router(plan_routes.public_router)
     app.include_router(finreg_routes.router)
     app.include_router(finreg_rating_routes.router)
+    app.include_router(finreg_fundraising_routes.router)
     app.include_router(finreg_api.router)
     return app

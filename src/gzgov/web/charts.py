@@ -55,3 +55,34 @@ def line_chart(title: str, categories: list[str], series: list[tuple[str, list[f
                     "itemStyle": {"color": colour}, "lineStyle": {"color": colour, "type": "dashed" if dashed else "solid"}}
                    for name, values, colour, dashed in series],
     }
+
+
+GRAPH_COLOURS = {"company": "#1e88e5", "person": "#43a047", "address": "#8d6e63", "phone": "#fb8c00"}
+
+
+def graph_chart(title: str, nodes: list[dict], edges: list[dict], category_names: dict[str, str],
+                edge_names: dict[str, str]) -> dict:
+    """A force-directed network; `nodes` carry id, name, category, depth and optionally blacklisted/score,
+    `edges` source, target and kind. Blacklisted nodes are drawn red with a thick border."""
+    cats = list(GRAPH_COLOURS)
+    return {
+        "title": {"text": title, "left": "center", "textStyle": _TEXT | {"fontSize": 14}},
+        "textStyle": _TEXT,
+        "tooltip": {"trigger": "item"},
+        "legend": {"bottom": 0, "data": [category_names.get(c, c) for c in cats], "textStyle": _TEXT},
+        "series": [{
+            "type": "graph", "layout": "force", "roam": True, "draggable": True,
+            "force": {"repulsion": 160, "edgeLength": [40, 110], "gravity": 0.08},
+            "categories": [{"name": category_names.get(c, c), "itemStyle": {"color": GRAPH_COLOURS[c]}} for c in cats],
+            "label": {"show": True, "position": "right", "fontSize": 10},
+            "lineStyle": {"color": "source", "opacity": 0.6},
+            "emphasis": {"focus": "adjacency"},
+            "data": [{"id": n["id"], "name": n["name"], "category": cats.index(n["category"]),
+                      "symbolSize": 28 if n.get("depth") == 0 else 18 if n["category"] == "company" else 12,
+                      "value": n.get("score", ""),
+                      **({"itemStyle": {"color": "#c62828", "borderColor": "#000", "borderWidth": 2}}
+                         if n.get("blacklisted") else {})} for n in nodes],
+            "links": [{"source": e["source"], "target": e["target"], "value": edge_names.get(e["kind"], e["kind"])}
+                      for e in edges],
+        }],
+    }

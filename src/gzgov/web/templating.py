@@ -59,6 +59,7 @@ NAV = [
     NavItem("nav.finreg", "/finreg/", "finreg.view"),
     NavItem("nav.finreg_ratings", "/finreg/ratings", "finreg.view"),
     NavItem("nav.finreg_rules", "/finreg/rules", "finreg.view"),
+    NavItem("nav.finreg_fundraising", "/finreg/fundraising", "finreg.view"),
     NavItem("nav.finreg_blacklist", "/finreg/blacklist", "finreg.view"),
     NavItem("nav.finreg_index", "/finreg/price-index", "finreg.view"),
     NavItem("nav.finreg_mine", "/finreg/my", "finreg.cases.feedback", hide_for=("finreg.view",)),
