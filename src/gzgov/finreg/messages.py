@@ -38,6 +38,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "fr.local_policy": ("地方政策", "local policy"),
     "fr.unverified": ("条号待核", "article unverified"),
     "fr.unverified_hint": ("限值已核对，条文序号尚未对照原文核实", "The figure is confirmed; the article number has not been checked against the text"),
+    "fr.local_basis": ("本市从严规定", "The city's stricter figure"),
     "fr.metric": ("计算口径", "Metric"),
     "fr.verified_by": ("核对来源", "Checked against"),
     "fr.rule_versions": ("规则沿革", "Versions of this rule"),

@@ -214,6 +214,7 @@ class Rule:  # 监管规则
     local_policy: bool = False
     tightens: str | None = None
     source: str = ""  # the file it came from, for error messages
+    local_basis: str = ""  # the city's own document setting a stricter figure (data/finreg/local_limits.yaml)
 
     def in_force(self, on: date) -> bool:
         return self.effective_from <= on and (self.effective_to is None or on <= self.effective_to)
@@ -741,4 +742,29 @@ def load_rules(data_dir: Path | str | None = None) -> RuleBook:
                                  title_zh=reg_by_id[r.basis.regulation].title_zh))  # fmt: skip
         for r in rules
     )
-    return RuleBook(tuple(regs), tuple(sets), resolved)
+    book = RuleBook(tuple(regs), tuple(sets), resolved)
+    local = _local_limits(folder / "local_limits.yaml")
+    if not local:
+        return book
+    book = with_local_limits(book, {rule_id: value for rule_id, (value, _basis) in local.items()})
+    return replace(book, rules=tuple(replace(r, local_basis=local[r.id][1]) if r.id in local else r for r in book.rules))
+
+
+def _local_limits(path: Path) -> dict[str, tuple[str, str]]:
+    """The city regulator's own figures (局部从严): rule id → (limit, the local document that sets it)."""
+    if not path.exists():
+        return {}
+    doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    out: dict[str, tuple[str, str]] = {}
+    problems = []
+    for i, item in enumerate(doc.get("limits") or [], start=1):
+        if not isinstance(item, dict) or not isinstance(item.get("rule"), str) or not isinstance(item.get("value"), str) \
+                or not str(item.get("basis") or "").strip():
+            problems.append(f"local_limits.yaml entry {i}: needs rule, a quoted value and the basis (local document)")
+            continue
+        if item["rule"] in out:
+            problems.append(f"local_limits.yaml: {item['rule']} is set twice")
+        out[item["rule"]] = (item["value"], str(item["basis"]).strip())
+    if problems:
+        raise FinregRulesError(problems)
+    return out
