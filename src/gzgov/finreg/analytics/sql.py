@@ -1,0 +1,283 @@
+"""Rule metrics compiled to SQL (规则编译): one query per rule over every institution it runs for, giving per
+institution its five worst breaching rows (institution_code, grp, n, d, dq, hits) with the value n ÷ d exact.
+
+The SQL is written for a `Dialect`, which is all that differs between the engines: identifier quoting
+(DuckDB "x", Spark `x`), string literals and the string type, and how integers are summed (Spark casts to
+DECIMAL(38,0) first, since its SUM(BIGINT) is a BIGINT that overflows; DuckDB's is a HUGEINT). Decimal
+literals are CAST('…' AS DECIMAL(38,s)) in both, and both multiply decimals without rounding (Spark with
+spark.sql.decimalOperations.allowPrecisionLoss=false), so the breach filter NOT (n <= L × d) is exact on
+either engine. Pure: no data, no database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from gzgov.core.errors import GzgovError
+from gzgov.finreg.contracts import load_datasets
+from gzgov.finreg.rules import Aggregate, Condition, Metric, Rule, RuleBook, Term
+
+TOP = 5
+DECIMAL_SCALE = 10
+DECIMAL_SQL = f"DECIMAL(28,{DECIMAL_SCALE})"  # a contract decimal field
+SQL_OPS = {"==": "=", "!=": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
+AGG_SQL = {"sum": "SUM({})", "count_distinct": "COUNT(DISTINCT {})", "max": "MAX({})", "min": "MIN({})",
+           "value": "MAX({})"}
+ZERO_WHEN_EMPTY = ("sum", "count", "count_distinct")
+
+
+class Unsupported(GzgovError):
+    """A metric the engine cannot compile (yet); the rule is reported as skipped, not run."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__("finreg_metric_unsupported", f"引擎暂不支持：{reason}", f"Not supported by the engine: {reason}")
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """What differs between the SQL the engines read; everything else in the compiled SQL is shared."""
+
+    name: str
+    quote: str  # identifiers: "x" in DuckDB, `x` in Spark
+    string_type: str  # VARCHAR | STRING
+    exact_sums: bool  # cast integers to DECIMAL(38,0) before SUM (Spark's SUM(BIGINT) is a BIGINT and overflows)
+    backslash_escapes: bool  # string literals read \ as an escape (Spark)
+
+    def ident(self, name: str) -> str:
+        return self.quote + name.replace(self.quote, self.quote * 2) + self.quote
+
+    def literal(self, value: Any) -> str:
+        if isinstance(value, bool):
+            return "TRUE" if value else "FALSE"
+        if isinstance(value, int | Decimal):
+            return str(value)
+        text = str(value)
+        if self.backslash_escapes:
+            return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+        return "'" + text.replace("'", "''") + "'"
+
+    def sql_type(self, contract_type: str) -> str:
+        """The SQL type a contract field is cast to (enum and string fields are strings)."""
+        return {"integer": "BIGINT", "decimal": DECIMAL_SQL, "boolean": "BOOLEAN", "date": "DATE"}.get(
+            contract_type, self.string_type)
+
+
+DUCKDB = Dialect("duckdb", '"', "VARCHAR", exact_sums=False, backslash_escapes=False)
+SPARK = Dialect("spark", "`", "STRING", exact_sums=True, backslash_escapes=True)
+DIALECTS = {d.name: d for d in (DUCKDB, SPARK)}
+
+
+def _number(value: Decimal) -> str:
+    """A constant: an integer, or a DECIMAL of exactly its digits (no wider than it needs to be)."""
+    if value == value.to_integral_value():
+        return str(int(value))
+    _sign, digits, exponent = value.as_tuple()
+    scale = -exponent
+    return f"CAST('{value:f}' AS DECIMAL({max(len(digits), scale)},{scale}))"
+
+
+def condition_sql(c: Condition, dialect: Dialect = DUCKDB) -> str:
+    col = dialect.ident(c.field)
+    if c.op == "is_null":
+        return f"{col} IS NULL"
+    if c.op == "not_null":
+        return f"{col} IS NOT NULL"
+    if c.op in ("in", "not_in"):
+        items = ", ".join(dialect.literal(v) for v in c.value) or "NULL"
+        return f"{col} {'NOT IN' if c.op == 'not_in' else 'IN'} ({items})"
+    return f"{col} {SQL_OPS[c.op]} {dialect.literal(c.value)}"
+
+
+def where_sql(dialect: Dialect, conditions: tuple[Condition, ...] | list[Condition], *extra: str) -> str:
+    parts = [*extra, *(condition_sql(c, dialect) for c in conditions)]
+    return " AND ".join(parts) if parts else "TRUE"
+
+
+def term_sql(t: Term, booleans: frozenset[str] = frozenset(), dialect: Dialect = DUCKDB) -> str:
+    """A per-row term; booleans count as 0/1; add/sub read a missing amount as 0. `div` only at the top of a
+    flag's value (see _ratio_term), so that the verdict stays exact."""
+    if t.op == "field":
+        col = dialect.ident(t.field)
+        return f"CAST({col} AS INTEGER)" if t.field in booleans else col
+    if t.op == "const":
+        return _number(t.const)
+    if t.op == "div":
+        raise Unsupported("div inside an aggregate or nested in a term")
+    args = [term_sql(a, booleans, dialect) for a in t.args]
+    if t.op in ("add", "sub"):
+        args = [f"COALESCE({a}, 0)" for a in args]
+    return "(" + {"add": " + ", "sub": " - ", "mul": " * "}[t.op].join(args) + ")"
+
+
+def _scale(t: Term | None, types: dict[str, str]) -> int:
+    """The decimal places of a term's exact value: 0 for fen, counts and booleans, DECIMAL_SCALE for a decimal
+    field, the sum for a product — so that an integer may be summed as one and the breach test sized to fit."""
+    if t is None:
+        return 0
+    if t.op == "field":
+        return DECIMAL_SCALE if types.get(t.field) == "decimal" else 0
+    if t.op == "const":
+        return 0 if t.const == t.const.to_integral_value() else -t.const.as_tuple().exponent
+    scales = [_scale(a, types) for a in t.args]
+    return sum(scales) if t.op == "mul" else max(scales)
+
+
+def _ratio_term(t: Term, booleans: frozenset[str], dialect: Dialect) -> tuple[str, str]:
+    if t.op == "div":
+        return term_sql(t.args[0], booleans, dialect), term_sql(t.args[1], booleans, dialect)
+    return term_sql(t, booleans, dialect), "1"
+
+
+# ---------------------------------------------------------------- compiling a metric
+
+
+@dataclass(frozen=True)
+class Compiler:
+    book: RuleBook
+    codes: tuple[str, ...]  # the institutions the rule is run for
+    dialect: Dialect = DUCKDB
+
+    def ident(self, name: str) -> str:
+        return self.dialect.ident(name)
+
+    def booleans(self, dataset: str) -> frozenset[str]:
+        return frozenset(f.name for f in self.book.dataset(dataset).fields if f.type == "boolean")
+
+    def term(self, t: Term, dataset: str) -> str:
+        return term_sql(t, self.booleans(dataset), self.dialect)
+
+    def agg(self, a: Aggregate) -> str:
+        if a.agg == "count":
+            return "COUNT(*)" if a.of is None else f"COUNT({self.term(a.of, a.dataset)})"
+        inner = self.term(a.of, a.dataset)
+        if a.agg == "sum" and self.dialect.exact_sums and self.scale(a) == 0:
+            inner = f"CAST({inner} AS DECIMAL(38,0))"
+        return AGG_SQL[a.agg].format(inner)
+
+    def scale(self, a: Aggregate | None) -> int:
+        if a is None or a.agg in ("count", "count_distinct"):
+            return 0
+        return _scale(a.of, {f.name: f.type for f in self.book.dataset(a.dataset).fields})
+
+    def scales(self, m: Metric) -> tuple[int, int]:
+        """The decimal places of n and d of the metric's rows."""
+        if m.kind == "ratio":
+            return self.scale(m.numerator), self.scale(m.denominator)
+        if m.kind != "flag":
+            return self.scale(m.value), 0
+        types = {f.name: f.type for f in self.book.dataset(m.dataset).fields}
+        t = m.expression
+        return (_scale(t.args[0], types), _scale(t.args[1], types)) if t.op == "div" else (_scale(t, types), 0)
+
+    def where(self, conditions: tuple[Condition, ...], *extra: str) -> str:
+        return where_sql(self.dialect, conditions, *extra)
+
+    def key(self, dataset: str) -> str:
+        keys = load_datasets()[dataset].key  # the record's own id
+        return " || '/' || ".join(self.ident(k) for k in keys) if keys else self.no_group()
+
+    def no_group(self) -> str:
+        return f"CAST(NULL AS {self.dialect.string_type})"
+
+    def mine(self) -> str:
+        return "institution_code IN (" + ", ".join(self.dialect.literal(c) for c in self.codes) + ")"
+
+    def driver(self) -> str:
+        values = ", ".join(f"({self.dialect.literal(c)})" for c in self.codes)
+        return f"SELECT * FROM (VALUES {values}) e(institution_code)"
+
+    def aggregate(self, a: Aggregate, group: str | None) -> str:
+        keys = "institution_code" + (f", {self.ident(group)} AS grp" if group else "")
+        by = "1, 2" if group else "1"
+        return (f"SELECT {keys}, {self.agg(a)} AS v FROM {self.ident(a.dataset)} "
+                f"WHERE {self.where(a.where, self.mine())} GROUP BY {by}")
+
+    def per_institution(self, a: Aggregate) -> str:
+        v = "COALESCE(a.v, 0)" if a.agg in ZERO_WHEN_EMPTY else "a.v"
+        return f"SELECT e.institution_code, {v} AS v FROM ({self.driver()}) e LEFT JOIN ({self.aggregate(a, None)}) a " \
+               "USING (institution_code)"
+
+    def base(self, m: Metric) -> str:
+        """Rows (institution_code, grp, n, d) for the metric."""
+        if m.scope == "all_institutions":
+            return self._all_institutions(m)
+        if m.kind == "flag":
+            return self._flag(m)
+        if m.kind == "ratio":
+            return self._ratio(m)
+        return self._value(m)
+
+    def _ratio(self, m: Metric) -> str:
+        num, den = m.numerator, m.denominator
+        if not m.group_by:
+            return (f"SELECT n.institution_code, {self.no_group()} AS grp, n.v AS n, d.v AS d FROM "
+                    f"({self.per_institution(num)}) n JOIN ({self.per_institution(den)}) d USING (institution_code)")
+        grouped_den = self.book.dataset(den.dataset).grain == "record"
+        den_sql = self.aggregate(den, m.group_by) if grouped_den else self.per_institution(den)
+        using = "institution_code, grp" if grouped_den else "institution_code"
+        return (f"SELECT n.institution_code, n.grp, n.v AS n, d.v AS d FROM ({self.aggregate(num, m.group_by)}) n "
+                f"LEFT JOIN ({den_sql}) d USING ({using})")
+
+    def _value(self, m: Metric) -> str:
+        if not m.group_by:
+            return (f"SELECT institution_code, {self.no_group()} AS grp, v AS n, 1 AS d "
+                    f"FROM ({self.per_institution(m.value)}) t")
+        return f"SELECT institution_code, grp, v AS n, 1 AS d FROM ({self.aggregate(m.value, m.group_by)}) t"
+
+    def _flag(self, m: Metric) -> str:
+        group = self.ident(m.group_by) if m.group_by else self.key(m.dataset)
+        n, d = _ratio_term(m.expression, self.booleans(m.dataset), self.dialect)
+        return (f"SELECT institution_code, {group} AS grp, {n} AS n, {d} AS d FROM {self.ident(m.dataset)} "
+                f"WHERE {self.where(m.where, self.mine())}")
+
+    def _all_institutions(self, m: Metric) -> str:
+        if m.kind not in ("total", "count") or not m.group_by:
+            raise Unsupported("scope all_institutions other than a grouped total or count")
+        a, g, ds = m.value, self.ident(m.group_by), self.ident(m.value.dataset)
+        return (f"SELECT m.institution_code, m.grp, t.v AS n, 1 AS d FROM "
+                f"(SELECT DISTINCT institution_code, {g} AS grp FROM {ds} WHERE {self.where(a.where, self.mine())}) m "
+                f"JOIN (SELECT {g} AS grp, {self.agg(a)} AS v FROM {ds} WHERE {self.where(a.where)} GROUP BY 1) t "
+                "USING (grp)")
+
+
+def _worst_order(rule: Rule) -> str:
+    # ordering only (the verdict is exact); data-quality rows, ranked last anyway, are not divided
+    value = "CASE WHEN dq THEN NULL ELSE CAST(n AS DOUBLE) / CAST(d AS DOUBLE) END"
+    if rule.limit.comparator in ("<=", "<"):
+        return f"{value} DESC NULLS LAST"
+    if rule.limit.comparator in (">=", ">"):
+        return f"{value} ASC NULLS LAST"
+    return f"ABS({value} - {rule.limit.value:f}) DESC NULLS LAST"
+
+
+def compile_rule(rule: Rule, book: RuleBook, codes: tuple[str, ...], dialect: Dialect = DUCKDB) -> str:
+    """The query giving, per institution, its five worst breaching groups (or data-quality rows)."""
+    compiler = Compiler(book, codes, dialect)
+    base = compiler.base(rule.metric)
+    return _query(rule, base, *compiler.scales(rule.metric))
+
+
+def _holds(rule: Rule, n_scale: int, d_scale: int) -> str:
+    """The limit, cross-multiplied, with both sides cast to one DECIMAL type that holds every digit: left to
+    itself Spark compares DECIMALs of different types by rounding one to the other's scale."""
+    limit = rule.limit.value
+    places = max(0, -limit.as_tuple().exponent)
+    scale = max(n_scale, d_scale + places)
+    return (f"CAST(n AS DECIMAL(38,{scale})) {SQL_OPS[rule.limit.comparator]} "
+            f"CAST('{limit:f}' AS DECIMAL(38,{places})) * CAST(d AS DECIMAL(38,{scale - places}))")
+
+
+def _query(rule: Rule, base: str, n_scale: int, d_scale: int) -> str:
+    holds = _holds(rule, n_scale, d_scale)
+    return (
+        f"WITH base AS ({base}),\n"
+        f"flagged AS (SELECT *, (n IS NULL OR d IS NULL OR d <= 0) AS dq FROM base\n"
+        f"  WHERE n IS NULL OR d IS NULL OR d <= 0 OR NOT ({holds})),\n"
+        f"ranked AS (SELECT *, ROW_NUMBER() OVER (PARTITION BY institution_code ORDER BY dq, {_worst_order(rule)},"
+        f" grp NULLS LAST, n, d) AS rn,\n  COUNT(*) FILTER (WHERE NOT dq) OVER (PARTITION BY institution_code) AS hits"
+        f" FROM flagged)\n"
+        f"SELECT institution_code, grp, n, d, dq, hits FROM ranked WHERE rn <= {TOP} ORDER BY institution_code, rn"
+    )
