@@ -1,0 +1,1 @@
+"""Illegal-fundraising monitoring: reading enterprise data and marketing texts for signs of public fundraising."""
