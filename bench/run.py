@@ -291,7 +291,7 @@ def write_report(res: dict, a: argparse.Namespace, csv_path: Path) -> None:
     cmd = (f"`make bench`, i.e. `.venv/bin/python bench/run.py --parcels {a.parcels} --payees {a.payees} "
            f"--baseline-rows {a.baseline_rows}`")
     lines = [
-        "# Benchmarks",
+        "## Forest: registry import, compute and bank files",
         "",
         f"Written by `bench/run.py` on {date.today()}. Reproduce with {cmd}; it generates the registry CSV "
         "(once, kept in `var/bench/`) and runs every phase against an embedded SQLite database in `var/bench/`.",
@@ -334,7 +334,10 @@ def write_report(res: dict, a: argparse.Namespace, csv_path: Path) -> None:
         json.dumps(res, indent=2),
         "```",
     ]
-    (ROOT / "docs" / "benchmarks.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    sys.path.insert(0, str(ROOT / "bench"))
+    from _report import write_section
+
+    write_section("forest", "\n".join(lines))
     print("\n".join(lines))
 
 
