@@ -236,11 +236,20 @@ def test_raise_warnings_deduplicates_on_rerun(session, sl):
     assert (w.level, w.value, w.limit, w.period) == ("orange", "0.12", "0.10", PERIOD)
 
 
-def test_the_sql_is_kept_and_rules_with_reference_series_are_reported_unsupported(session, sl):
-    sl_loans(session, [spread(1, "B1", 1_000_000)])
+def test_the_sql_is_kept_and_reference_rates_are_joined_by_the_records_date(session, sl):
+    """The one-year LPR in force on each loan's contract date (data/finreg/reference_rates.yaml): 0.0310 from
+    2024-10-21, 0.0300 from 2025-05-20. A loan signed before the first LPR (2019-08-20) has no reference rate:
+    it is not judged (with nothing else over the limit the rule is reported skipped: zero_denominator)."""
+    sl_loans(session, [spread(1, "B1", 1_000_000, annual_rate="0.1240", contract_date="2025-05-19"),  # 4.0× 0.0310
+                       spread(2, "B2", 1_000_000, annual_rate="0.1240", contract_date="2025-05-20"),  # 4.13× 0.0300
+                       spread(3, "B3", 1_000_000, annual_rate="0.9000", contract_date="2019-08-19")])  # no LPR yet
     run = engine.run_period(session, PERIOD)
     assert 'SUM("balance_fen")' in run.sql["SL_SINGLE_BORROWER"]
-    assert engine.Skipped("SL-0001", "CD_RATE_ABOVE_4LPR", "unsupported: derived lpr_1y_at_contract") in run.skipped
+    [b] = [b for b in run.breaches if b.rule == "CD_RATE_ABOVE_4LPR"]
+    assert str(b.value).startswith("4.1333333") and b.limit == Decimal(4)
+    assert [(c["group"], c["numerator"], c["denominator"]) for c in b.explanation["top"]] == [
+        (spread(2, "B2", 1)["loan_id"], "0.124", "0.03")]
+    assert b.basis.startswith("法释〔2020〕17号")
 
 
 # ---------------------------------------------------------------- guarantee: risk-weighted leverage

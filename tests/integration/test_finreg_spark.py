@@ -54,7 +54,7 @@ def ticket(n: int, client: str, balance: int, **kw) -> dict:
     row = {"ticket_id": f"T{n}", "client_id": client, "client_is_shareholder": "false",
            "shareholder_contribution_fen": "", "collateral_type": "movable", "is_renewal": "false",
            "start_date": "2025-09-01", "term_months": "1", "principal_fen": str(balance), "balance_fen": str(balance),
-           "monthly_fee_rate": "0.02", "annual_interest_rate": "0.05", "interest_prededucted": "false"}
+           "monthly_fee_rate": "0.02", "annual_interest_rate": "0.04", "interest_prededucted": "false"}
     return row | kw
 
 
@@ -104,7 +104,9 @@ def small_loan_companies(session) -> None:
                        loan(3, "BZ", 1_000_000_000, purpose="business"), *shared], code="SL-0002")
     sl_loans(session, [*(loan(i, f"B{i}", 5_000_000) for i in range(1, 20)), *shared,
                        loan(20, "B20", 6_000_000, overdue_days="61", classification="doubtful")], code="SL-0003")
-    sl_loans(session, [loan(90, "SHARED", 1_000_000)], code="SL-0004")  # and no financials: no_data
+    sl_loans(session, [loan(90, "SHARED", 1_000_000),  # and no financials: no_data
+                       loan(21, "B21", 1_000_000, annual_rate="0.1300", contract_date="2025-09-01")],  # 4.33× LPR
+             code="SL-0004")
 
 
 def guarantors(session) -> None:
@@ -136,7 +138,7 @@ def pawnshops(session) -> None:
         "net_assets_fen": "1000000000", "registered_capital_fen": "2000000000", "bank_loans_fen": "100000000",
         "first_annual_report_filed": "true"}])  # owners' equity missing: zero denominator
     submit(session, "PN-0001", "pawn_tickets", "pawn", [
-        ticket(1, "K1", 50_000_000, term_months="6", monthly_fee_rate="0.042"),
+        ticket(1, "K1", 50_000_000, term_months="6", monthly_fee_rate="0.042", annual_interest_rate="0.0870"),
         ticket(2, "K2", 30_000_000, term_months="7.5", monthly_fee_rate="0.0421", interest_prededucted="true"),
         ticket(3, "K3", 100_000_001, collateral_type="real_estate", monthly_fee_rate="0.027", is_renewal="true",
                term_months="6.5"),
@@ -201,12 +203,12 @@ EXPECTED = {
                 "CD_MULTI_INSTITUTION_BORROWER"},
     "SL-0002": {"SL_NONSTANDARD_LEVERAGE", "SL_ONLINE_CONSUMER_PER_BORROWER", "CD_MULTI_INSTITUTION_BORROWER"},
     "SL-0003": {"CD_OVERDUE_M3PLUS_SHARE", "CD_NPL_RATIO", "CD_MULTI_INSTITUTION_BORROWER"},
-    "SL-0004": {"CD_MULTI_INSTITUTION_BORROWER"},
+    "SL-0004": {"CD_MULTI_INSTITUTION_BORROWER", "CD_RATE_ABOVE_4LPR"},
     "GU-0001": {"GU_LEVERAGE", "GU_SINGLE_GUARANTEED", "GU_GUARANTEED_GROUP", "GU_CONTROLLER_GUARANTEE"},
     "GU-0002": {"GU_SINGLE_GUARANTEED", "GU_GUARANTEED_GROUP", "GU_CLASS1_ASSETS_MIN", "GU_CLASS12_ASSETS_MIN"},
     "PN-0001": {"PAWN_BANK_BORROWING_FIRST_YEAR", "PAWN_TERM_MAX", "PAWN_RENEWAL_TERM_MAX",
                 "PAWN_INTEREST_PREDEDUCTED", "PAWN_FEE_MOVABLE", "PAWN_SHAREHOLDER_CLIENT",
-                "PAWN_REAL_ESTATE_SINGLE_SMALL"},
+                "PAWN_REAL_ESTATE_SINGLE_SMALL", "PAWN_INTEREST_RATE"},
     "PN-0002": {"PAWN_NET_ASSETS_FLOOR", "PAWN_REAL_ESTATE_SINGLE_LARGE", "PAWN_PROPERTY_RIGHTS_TOTAL",
                 "PAWN_SINGLE_CLIENT"},
     "LE-0001": {"LE_LEASED_ASSETS_MIN", "LE_SINGLE_LESSEE", "LE_SINGLE_GROUP", "LE_SHAREHOLDER_RELATED"},
@@ -222,7 +224,6 @@ SKIPPED = {
     ("SL-0001", "SL_ONLINE_CONSUMER_PER_BORROWER", "not_applicable"),
     ("PN-0001", "PAWN_BANK_BORROWING", "not_applicable"),
     ("PN-0002", "PAWN_REAL_ESTATE_SINGLE_SMALL", "not_applicable"),
-    ("SL-0001", "CD_RATE_ABOVE_4LPR", "unsupported: derived lpr_1y_at_contract"),
 }
 
 

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from gzgov.core.auth import Actor
 from gzgov.core.errors import GzgovError
-from gzgov.finreg import cases, intake
+from gzgov.finreg import cases, intake, reference_rates
 from gzgov.finreg.analytics.sql import (
     DUCKDB,
     TOP,
@@ -46,7 +46,7 @@ from gzgov.finreg.models import Institution, Submission
 from gzgov.finreg.rules import Aggregate, Metric, Rule, RuleBook, Term, load_rules, rules_in_force
 
 LEVEL = {"red": "red", "orange": "orange", "yellow": "yellow"}  # rule severity -> warning level
-INSTITUTION_BOOLEANS = ("serves_small_micro_agri",)  # not kept in the registry yet: false unless known
+INSTITUTION_BOOLEANS = ("serves_small_micro_agri",)  # registry flags the rules may test (Institution attributes)
 ENGINES = ("duckdb", "spark")
 
 
@@ -154,16 +154,45 @@ def _datasets_of(m: Metric) -> set[str]:
 
 
 def _derived_fields(rule: Rule, book: RuleBook) -> list[str]:
+    """The derived fields the rule reads that the engine cannot fill (those without a reference series)."""
     m = rule.metric
     terms = [t for t in (m.expression, *(a.of for a in (m.numerator, m.denominator, m.value) if a)) if t]
     names = {f for t in terms for f in t.fields()}
+    fillable = reference_rates.by_field()
     return sorted(f.name for ds in _datasets_of(m) if ds != "institution"
-                  for f in book.dataset(ds).fields if f.derived and f.name in names)
+                  for f in book.dataset(ds).fields if f.derived and f.name in names and f.name not in fillable)
+
+
+def _date_literal(day: date) -> str:
+    return f"DATE '{day.isoformat()}'"
+
+
+def _reference_sql(series: reference_rates.Series, dialect: Dialect) -> str:
+    """The series' rate on each record's date as a CASE over its spans (equal consecutive rates merged): no
+    join, so a rule that does not read the field pays nothing, and the same SQL runs on every engine. A record
+    dated outside the known spans (before the first publication, or after the series is known) gets NULL."""
+    spans: list[list] = []
+    for sp in series.spans:
+        if spans and spans[-1][2] == sp.rate and spans[-1][1] is not None and \
+                (sp.valid_from - spans[-1][1]).days == 1:
+            spans[-1][1] = sp.valid_to
+        else:
+            spans.append([sp.valid_from, sp.valid_to, sp.rate])
+    on = dialect.ident(series.date_field)
+    arms = " ".join(f"WHEN {on} >= {_date_literal(a)}"
+                    + (f" AND {on} <= {_date_literal(b)}" if b is not None else "")
+                    + f" THEN {rate}" for a, b, rate in spans)
+    return f"CASE {arms} ELSE NULL END"
 
 
 def _column(f, present: set[str], dialect: Dialect) -> str:
-    """A contract field cast to its type, whatever the file stored (decimals as strings or as DECIMAL)."""
-    value = dialect.ident(f.name) if f.name in present else "NULL"
+    """A contract field cast to its type, whatever the file stored (decimals as strings or as DECIMAL); a
+    derived field with a reference series is filled from the series by the record's date."""
+    series = reference_rates.by_field().get(f.name) if f.derived else None
+    if series is not None and series.date_field in present:
+        value = _reference_sql(series, dialect)
+    else:
+        value = dialect.ident(f.name) if f.name in present else "NULL"
     return f"CAST({value} AS {dialect.sql_type(f.type)}) AS {dialect.ident(f.name)}"
 
 
@@ -186,8 +215,8 @@ def _register_dataset(backend: Backend, dataset: str, paths: list[Path]) -> None
 def _institution_rows(insts: list[Institution]) -> tuple[list[tuple[str, str]], list[tuple]]:
     columns = [("institution_code", "string"), ("code", "string"), ("kind", "string"), ("subkind", "string"),
                ("registered_capital_fen", "integer"), *((name, "boolean") for name in INSTITUTION_BOOLEANS)]
-    rows = [(i.code, i.code, i.kind, i.subkind or "", i.registered_capital_fen, *(False for _ in INSTITUTION_BOOLEANS))
-            for i in insts]
+    rows = [(i.code, i.code, i.kind, i.subkind or "", i.registered_capital_fen,
+             *(bool(getattr(i, name)) for name in INSTITUTION_BOOLEANS)) for i in insts]
     return columns, rows
 
 
