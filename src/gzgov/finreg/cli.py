@@ -137,9 +137,11 @@ def check(period: str = typer.Option(..., "--period"),
 
 
 def _mount_fundraising() -> None:
-    from gzgov.finreg.fundraising_cli import enterprises_app
+    from gzgov.finreg.fundraising_cli import enterprises_app, fundraising_app, parse_return
 
     app.add_typer(enterprises_app, name="enterprises")
+    app.add_typer(fundraising_app, name="fundraising")
+    app.command("parse-return")(parse_return)
 
 
 _mount_fundraising()

@@ -149,6 +149,26 @@ def score_and_record(session: Session, actor: Actor, today: date | None = None) 
     return RunResult(run.id, run.companies, run.scored, new)
 
 
+def run_scores(session: Session, actor: Actor, run_id: int, top: int | None = None) -> list[dict]:
+    """A run's companies with points, highest first (the stable `gzgov finreg fundraising score --json` shape:
+    credit_code, name, score, reasons [{feature, points, evidence}], cluster; plus district and dimensions)."""
+    actor.require("finreg.view")
+    stmt = _scoped(actor, select(FundraisingScore, Enterprise)
+                   .join(Enterprise, Enterprise.id == FundraisingScore.company_id)
+                   .where(FundraisingScore.run_id == run_id)
+                   .order_by(FundraisingScore.score.desc(), Enterprise.credit_code))
+    if top:
+        stmt = stmt.limit(top)
+    out = []
+    for s, e in session.execute(stmt):
+        reasons = json.loads(s.reasons)
+        out.append({"credit_code": e.credit_code, "name": e.name, "district": e.district_code, "score": s.score,
+                    "reasons": [{"feature": r["feature"], "points": r["points"], "evidence": r["evidence"]}
+                                for r in reasons],
+                    "dimensions": json.loads(s.dimensions), "cluster": s.cluster, "cluster_size": s.cluster_size})
+    return out
+
+
 def latest_run(session: Session) -> FundraisingRun | None:
     return session.scalar(select(FundraisingRun).order_by(FundraisingRun.id.desc()).limit(1))
 
