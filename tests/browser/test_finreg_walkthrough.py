@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from gzgov.finreg import cases
 from gzgov.finreg import registry as reg
+from gzgov.finreg.rules import load_rules
 from tests.integration.test_finreg_registry import small_loan
 from tests.personas import SUPERVISOR
 
@@ -48,3 +49,35 @@ def test_a_warning_from_the_dashboard_to_closure(as_user, session, tmp_path):
     expect(sup.locator("#case-stage")).to_have_attribute("data-stage", "verify")
     sup.click("#close-form button[type=submit]")
     expect(sup.locator("#case-stage")).to_have_attribute("data-stage", "closed")
+
+
+def test_the_supervisor_rates_a_period_and_reads_a_rules_basis(as_user, session):
+    """The city supervisor rates a month (a red warning costs SL-0001 its A), sees the classes drawn and
+    filters them, then finds a rule in the catalogue by typing and reads its basis — in Chinese, then English."""
+    reg.register_institution(session, SUPERVISOR, small_loan())
+    cases.raise_warning(session, SUPERVISOR, cases.Breach("SL-0001", "SL_SINGLE_BORROWER", "2025-09", "red",
+                                                          Decimal("0.18"), Decimal("0.10"), "金规〔2024〕26号", {}))
+    session.commit()
+    sup = as_user("supervisor")
+    sup.goto("/finreg/ratings")
+    sup.fill("#rate-form input[name=period]", "2025-09")
+    sup.fill("#rate-form input[name=as_of]", "2025-10-31")
+    sup.click("#rate-form button[type=submit]")
+    row = sup.locator("#ratings tr[data-institution='SL-0001']")
+    expect(row).to_be_visible()
+    klass = row.get_attribute("data-class")
+    assert klass in {"B", "C", "D"}  # a red concentration warning: not A
+    expect(row).to_contain_text("SL_SINGLE_BORROWER")
+    expect(sup.locator("[data-chart] canvas").first).to_be_visible()
+    sup.select_option("select[name=klass]", "A")  # htmx swaps the table: nobody else is registered
+    expect(sup.locator("#ratings tr[data-institution='SL-0001']")).to_have_count(0)
+
+    sup.goto("/finreg/rules")
+    sup.fill("#ru-q", "单户")
+    expect(sup.get_by_role("link", name="SL_SINGLE_BORROWER", exact=True)).to_be_visible()
+    sup.get_by_role("link", name="SL_SINGLE_BORROWER", exact=True).click()
+    expect(sup.locator("#rule-basis")).to_contain_text("金规〔2024〕26号")
+    expect(sup.locator("#rule-versions")).to_contain_text("银保监办发〔2020〕86号")
+    sup.goto(sup.url + "?lang=en")
+    expect(sup.locator("#rule-facts")).to_contain_text("Small-loan company")
+    expect(sup.locator("h1")).to_contain_text(load_rules().rule("SL_SINGLE_BORROWER").name_en)
