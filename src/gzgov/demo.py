@@ -86,11 +86,13 @@ def build_demo(parcels: int = 1_000_000, payees: int = 450_000) -> None:
 
     n = build_finreg_demo(DEMO_PASSWORD)
     _done(t0, f"{n:,} institutions")
-    t0 = _step("小贷公司报送、规则检查与预警 / small-loan submissions, rule checks and warnings")
+    t0 = _step("2025年7—9月机构报送、规则检查、预警、评级与处置 / three months of submissions, checks, warnings, "
+               "ratings and cases")
     from gzgov.finreg.demo import build_supervision_data
 
-    counts = build_supervision_data()
-    _done(t0, f"{counts['loans']:,} loans, {counts['warnings']} warnings")
+    counts = build_supervision_data(progress=lambda what: typer.echo(f"  {what} …", err=True))
+    _done(t0, f"{counts['institutions']:,} institutions, {counts['records']:,} records ({counts['loans']:,} loans), "
+              f"{counts['warnings']} rule + {counts['reporting_warnings']} reporting warnings, {counts['cases']} cases")
     print_logins()
 
 
