@@ -69,3 +69,21 @@ def test_districts_see_their_own_companies_only(session, users):
     assert 'id="score-form"' not in tianhe.get("/finreg/fundraising").text
     assert post(tianhe, "/finreg/fundraising/score").status_code == 403
     assert logged_in("sl0001").get("/finreg/fundraising").status_code == 403
+
+
+def test_the_network_page_links_companies_whose_phone_or_address_is_written_differently(session, users):
+    """Two companies sharing a phone written as "020-38880000" and "+86 20 3888 0000", and an address with and
+    without "广东省广州市" and with full-width digits, are neighbours on the page as they are in the scoring."""
+    rows = [company(21, phone="020-38880000", address="广州市天河区珠江新城某路9号"),
+            company(22, phone="+86 20 3888 0000", address="广东省广州市天河区珠江新城某路９号"),
+            company(23, phone="020-38889999", address="广州市越秀区某街1号")]
+    ent.import_files(session, SUPERVISOR, [("c.csv", csv_bytes(rows, header=E_HEADER))], date(2025, 10, 1))
+    session.commit()
+    keys = dict(session.execute(select(Enterprise.credit_code, Enterprise.phone_key)).all())
+    assert keys[code(21)] == keys[code(22)] == "02038880000" != keys[code(23)]
+    graph = _chart(logged_in("supervisor").get(f"/finreg/fundraising/companies/{code(21)}?hops=1").text,
+                   'id="network"')
+    data = graph["series"][0]["data"]
+    names = {n["name"] for n in data}
+    assert "广州某某财富管理有限公司22" in names and "广州某某财富管理有限公司23" not in names
+    assert len([n for n in data if "某路" in n["name"]]) == 1  # one shared-address node for both spellings

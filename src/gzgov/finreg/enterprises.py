@@ -389,9 +389,14 @@ def _write_enterprises(session: Session, p: Parsed, known: dict, digest: str) ->
     current = {}
     for i in range(0, len(ids), 900):
         current.update({e.credit_code: e for e in session.scalars(select(Enterprise).where(Enterprise.id.in_(ids[i:i + 900])))})
+    from gzgov.finreg.fundraising.network import normalise_address, normalise_phone
+
+    rows = list(p.enterprises.values())
+    address_keys = normalise_address([r["address"] for r in rows]).to_pylist()
+    phone_keys = normalise_phone([r["phone"] for r in rows]).to_pylist()
     stamp, new_rows, updated = now(), [], 0
-    for code, row in p.enterprises.items():
-        values = {k: row[k] for k in ENTERPRISE_FIELDS}
+    for (code, row), a_key, p_key in zip(p.enterprises.items(), address_keys, phone_keys, strict=True):
+        values = {k: row[k] for k in ENTERPRISE_FIELDS} | {"address_key": a_key, "phone_key": p_key}
         e = current.get(code)
         if e is None:
             new_rows.append({"credit_code": code, **values, "batch": digest, "updated_at": stamp})

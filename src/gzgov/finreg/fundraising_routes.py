@@ -38,9 +38,6 @@ LINK_LABELS = {"shareholder": ("股东", "shareholder"), "officer": ("高管", "
                "legal_rep": ("法定代表人", "legal representative"), "controller": ("实际控制人", "actual controller"),
                "branch": ("分支机构", "branch"), "shared_address": ("同一住所", "same address"),
                "shared_phone": ("同一电话", "same phone")}
-DIMENSIONS = {"compliance_deviation": ("合规偏离度", "Compliance deviation"), "lure": ("利诱性", "Lure of returns"),
-              "spread": ("社会传播性", "Spread"), "complaints": ("投诉举报", "Complaints"),
-              "feature_words": ("特征词命中", "Feature words"), "network": ("关联网络", "Network")}
 NODE_LABELS = {"company": ("企业", "company"), "person": ("自然人", "person"), "address": ("住所", "address"),
                "phone": ("电话", "phone")}
 
@@ -50,16 +47,25 @@ def _l(pair: tuple[str, str], lang: str) -> str:
 
 
 def _labels(lang: str) -> dict:
-    """Names of the index's dimensions and features, from the scoring model's own data."""
-    def feature(fid: str) -> str:
-        try:
-            from gzgov.finreg.fundraising import scoring
+    """Names of the index's dimensions and features and the level of a score, from the scoring model's data."""
+    from gzgov.finreg.fundraising import scoring
 
-            f = scoring.load_model().feature(fid)
-            return f.name_en if lang == "en" else f.name_zh
-        except Exception:  # noqa: BLE001 - an unknown feature is shown by its id
-            return fid
-    return {"dim_label": lambda d: _l(DIMENSIONS.get(d, (d, d)), lang), "feature_label": feature}
+    model = scoring.load_model()
+
+    def feature(fid: str) -> str:
+        if not model.has(fid):
+            return fid  # a feature of an older model version, kept in an earlier run
+        f = model.feature(fid)
+        return f.name_en if lang == "en" else f.name_zh
+
+    def dimension(did: str) -> str:
+        try:
+            d = model.dimension(did)
+        except KeyError:
+            return did
+        return d.name_en if lang == "en" else d.name_zh
+
+    return {"dim_label": dimension, "feature_label": feature, "score_level": lambda s: model.level_for(s) or "none"}
 
 
 @router.get("")

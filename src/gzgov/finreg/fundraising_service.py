@@ -227,19 +227,6 @@ def company_counts(session: Session) -> dict[str, int]:
 
 # ---------------------------------------------------------------- a company's neighbourhood (for the page)
 
-def _norm_phone(p: str) -> str:
-    digits = "".join(ch for ch in p if ch.isdigit())
-    return digits[2:] if digits.startswith("86") and len(digits) > 11 else digits
-
-
-def _norm_address(a: str) -> str:
-    import unicodedata
-
-    t = unicodedata.normalize("NFKC", a or "")
-    t = "".join(ch for ch in t if ch.isalnum())
-    return t.removeprefix("广东省").removeprefix("广州市")
-
-
 class _Walk:
     """Breadth-first over the enterprise tables, one company hop at a time."""
 
@@ -285,13 +272,14 @@ class _Walk:
         return nxt
 
     def sharing(self, frontier: set[int], depth: int) -> set[int]:
-        """Companies registered at the same address or with the same phone as a frontier company."""
+        """Companies registered at the same address or with the same phone as a frontier company, compared as the
+        network compares them (normalised keys kept on import)."""
         nxt: set[int] = set()
         for e in self.s.scalars(select(Enterprise).where(Enterprise.id.in_(frontier))):
-            for kind, value in (("address", e.address), ("phone", e.phone)):
-                key = (_norm_address if kind == "address" else _norm_phone)(value)
-                others = [x for x in self.s.scalars(select(Enterprise.id).where(getattr(Enterprise, kind) == value)
-                                                    .limit(30)) if x != e.id] if key else []
+            for kind, key, value in (("address", e.address_key, e.address), ("phone", e.phone_key, e.phone)):
+                column = Enterprise.address_key if kind == "address" else Enterprise.phone_key
+                others = [x for x in self.s.scalars(select(Enterprise.id).where(column == key).limit(30))
+                          if x != e.id] if key else []
                 if not others:
                     continue
                 nid = f"{kind}#{key}"

@@ -257,6 +257,9 @@ class Enterprise(Base):
     established: Mapped[date | None] = mapped_column(Date)
     address: Mapped[str] = mapped_column(S(300), default="")
     phone: Mapped[str] = mapped_column(S(40), default="")
+    # the address and phone as the network compares them (gzgov.finreg.fundraising.network.normalise_*)
+    address_key: Mapped[str | None] = mapped_column(S(300), index=True)
+    phone_key: Mapped[str | None] = mapped_column(S(40), index=True)
     legal_rep: Mapped[str] = mapped_column(S(64), default="")
     district_code: Mapped[str] = mapped_column(S(6), index=True)  # from the credit code's registration authority
     industry: Mapped[str] = mapped_column(S(64), default="")
