@@ -93,6 +93,13 @@ def build_demo(parcels: int = 1_000_000, payees: int = 450_000) -> None:
     counts = build_supervision_data(progress=lambda what: typer.echo(f"  {what} …", err=True))
     _done(t0, f"{counts['institutions']:,} institutions, {counts['records']:,} records ({counts['loans']:,} loans), "
               f"{counts['warnings']} rule + {counts['reporting_warnings']} reporting warnings, {counts['cases']} cases")
+    t0 = _step("非法集资监测：企业名录、风险评分、案件与黑名单 / illegal-fundraising monitoring: enterprises, risk "
+               "index, a case and the blacklist")
+    from gzgov.finreg.fundraising_demo import build_fundraising_demo
+
+    fr = build_fundraising_demo()
+    _done(t0, f"{fr.companies:,} companies ({fr.planted} in planted rings), {fr.first_run_warnings} warnings; "
+              f"case #{fr.case_id} on {fr.case_company} closed as illegal fundraising, {fr.blacklisted} blacklist entries")
     print_logins()
 
 
