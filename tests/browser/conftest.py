@@ -84,3 +84,22 @@ def as_user(browser, live_server, users):
     yield login
     for c in contexts:
         c.close()
+
+
+@pytest.fixture(autouse=True)
+def next_years_schedule(session):
+    """Pages count deadlines from the real today, which near the year's end run into a year whose official
+    holiday schedule may not be published or packaged yet (then every deadline is refused, as it must be in
+    production). These walkthroughs are not about that: give the test database a labelled stand-in for next
+    year (weekends only, plus New Year's Day) when the package does not know it."""
+    from datetime import date
+
+    from gzgov.core.models import WorkdayYear
+    from gzgov.core.workdays import package_years
+
+    year = date.today().year + 1
+    if year not in package_years() and session.get(WorkdayYear, year) is None:
+        session.add(WorkdayYear(year=year, holidays=[f"{year}-01-01"], workdays=[],
+                                source="测试用替代安排（非官方）/ test stand-in, not the official schedule",
+                                loaded_by="test"))
+        session.commit()
