@@ -46,8 +46,11 @@ test-sqlite: install ## the whole suite on an embedded SQLite database
 test-pg: install ## the whole suite on PostgreSQL (127.0.0.1:5432, database test)
 	GZGOV_TEST_DATABASE_URL=$(PG_URL) $(BIN)/pytest -q
 
-bench: install ## full-scale benchmarks against plain baselines; writes docs/benchmarks.md
+bench: install ## full-scale benchmarks against plain baselines; each writes its section of docs/benchmarks.md
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/finreg.py
+	$(BIN)/python bench/fundraising.py
+	$(BIN)/python bench/fundraising_quality.py
 
 lint: install ## ruff
 	$(BIN)/ruff check src tests bench
