@@ -51,13 +51,14 @@ def timeliness(session: Session, actor: Actor, period: str, today: date) -> list
     first = {(i, d): at for i, d, at in session.execute(select(
         Submission.institution_id, Submission.dataset, func.min(Submission.submitted_at)).where(
         Submission.period == period).group_by(Submission.institution_id, Submission.dataset))}
+    dues = {ds.name: due_date(session, period, ds.name) for ds in datasets}  # the same for every institution
     out = []
     for inst in session.scalars(select(Institution).where(Institution.status.in_(["operating", "restricted"]))
                                 .order_by(Institution.code)):
         for ds in datasets:
             if not ds.for_kind(inst.kind):
                 continue
-            due = due_date(session, period, ds.name)
+            due = dues[ds.name]
             at = first.get((inst.id, ds.name))
             submitted = at.date() if at else None
             status = ("on_time" if submitted and submitted <= due else "late" if submitted else
