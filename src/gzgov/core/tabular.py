@@ -184,8 +184,17 @@ def _csv_rows(data: bytes, report: ImportReport) -> Iterator[list[str]]:
         report.add(0, "file", "无法识别文件编码（请用 UTF-8）", "cannot decode the file (use UTF-8)")
         return
     text = io.TextIOWrapper(io.BytesIO(data), encoding=encoding, newline="")  # BytesIO shares `data`
+    n = 0
     try:
-        yield from csv.reader(text)
+        for n, row in enumerate(csv.reader(text), start=1):  # noqa: B007 - n is the record that failed
+            yield row
+    except csv.Error as err:  # a cell over the csv module's limit, ...: the file is refused, not a crash
+        limit = csv.field_size_limit()
+        if "field limit" in str(err):
+            report.add(n + 1, "file", f"单元格超过 {limit} 个字符，无法读取文件",
+                       f"a cell is longer than {limit} characters; the file cannot be read")
+        else:
+            report.add(n + 1, "file", f"无法读取文件：{err}", f"the file cannot be read: {err}")
     finally:
         text.detach()
 
