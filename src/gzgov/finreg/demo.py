@@ -804,21 +804,10 @@ def _submit_month(period: str, insts: list[Any], plan: Plants, internet_index: d
 
 def _reporting_warnings(session: Session, period: str, today: date, codes: set[str]) -> int:
     """Late and missing submissions of the institutions the demo extracts from (the others are outside the
-    demo's extraction, not late), raised as reporting.raise_reporting_warnings raises them."""
-    from gzgov.finreg.cases import Breach, raise_warning
-    from gzgov.finreg.reporting import reporting_rules, timeliness
+    demo's extraction, not late)."""
+    from gzgov.finreg.reporting import raise_reporting_warnings
 
-    rules, n = reporting_rules(), 0
-    for t in timeliness(session, SYSTEM, period, today):
-        if t.institution not in codes or t.status not in ("late", "missing"):
-            continue
-        spec = rules["warnings"][t.status]
-        days = (t.submitted or today) - t.due
-        _w, created = raise_warning(session, SYSTEM, Breach(
-            t.institution, spec["rule_id"], period, spec["level"], Decimal(days.days), Decimal(0), rules["basis"],
-            {"dataset": t.dataset, "due": t.due, "submitted": t.submitted, "days_late": days.days}))
-        n += created
-    return n
+    return raise_reporting_warnings(session, SYSTEM, period, today, institution_codes=codes)
 
 
 def _warning(session: Session, code: str, rule: str, period: str) -> Any:

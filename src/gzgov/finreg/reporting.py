@@ -67,12 +67,15 @@ def timeliness(session: Session, actor: Actor, period: str, today: date) -> list
     return out
 
 
-def raise_reporting_warnings(session: Session, actor: Actor, period: str, today: date) -> int:
-    """A warning for every late or missing submission (one per institution, period and kind of fault)."""
+def raise_reporting_warnings(session: Session, actor: Actor, period: str, today: date,
+                             institution_codes: set[str] | None = None) -> int:
+    """A warning for every late or missing submission (one per institution, period and kind of fault), of
+    every institution or of those named."""
     rules = reporting_rules()
     n = 0
     for t in timeliness(session, actor, period, today):
-        if t.status not in ("late", "missing"):
+        if t.status not in ("late", "missing") or (institution_codes is not None and t.institution not in
+                                                    institution_codes):
             continue
         spec = rules["warnings"][t.status]
         days = (t.submitted or today) - t.due
