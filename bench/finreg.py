@@ -265,7 +265,15 @@ def phase_rules() -> dict:
         finally:
             spent["(views over the files)"] = time.perf_counter() - t0
 
+    def timed_materialize(self, name, sql, _materialize=engine.DuckDBBackend.materialize):
+        t0 = time.perf_counter()
+        try:
+            return _materialize(self, name, sql)
+        finally:
+            spent[f"(shared aggregates {name})"] = time.perf_counter() - t0
+
     engine._run_rule, engine.load_period = timed_rule, timed_load
+    engine.DuckDBBackend.materialize = timed_materialize
     t = time.perf_counter()
     with session_scope() as s:
         run = engine.run_period(s, PERIOD)

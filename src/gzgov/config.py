@@ -9,6 +9,7 @@
 | GZGOV_DATA_DIR | <repo>/data | policy data (YAML): standards, funding ratios, ... |
 | GZGOV_VAR_DIR | <repo>/var | runtime files: SQLite database, bank files, exports |
 | GZGOV_LOGIN_MAX_FAILURES | 5 | failed logins per user and address within 15 minutes before refusal |
+| GZGOV_DUCKDB_MEMORY | 3GB | memory cap of the rule engine's DuckDB (`gzgov finreg check`); beyond it, spill to var/tmp/duckdb |
 | GZGOV_SPARK_MASTER | local[2] | Spark master for `gzgov finreg check --engine spark` (e.g. spark://host:7077) |
 | GZGOV_SPARK_DRIVER_MEMORY | 1g | the Spark driver's memory |
 | GZGOV_SPARK_SHUFFLE_PARTITIONS | 4 | spark.sql.shuffle.partitions |

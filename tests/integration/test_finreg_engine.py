@@ -244,7 +244,9 @@ def test_the_sql_is_kept_and_reference_rates_are_joined_by_the_records_date(sess
                        spread(2, "B2", 1_000_000, annual_rate="0.1240", contract_date="2025-05-20"),  # 4.13× 0.0300
                        spread(3, "B3", 1_000_000, annual_rate="0.9000", contract_date="2019-08-19")])  # no LPR yet
     run = engine.run_period(session, PERIOD)
-    assert 'SUM("balance_fen")' in run.sql["SL_SINGLE_BORROWER"]
+    # the borrowers' balances are summed once for every rule that reads them, and the rule reads that table
+    assert 'SUM("balance_fen")' in run.shared["loans__by_borrower_id"]
+    assert 'FROM "loans__by_borrower_id"' in run.sql["SL_SINGLE_BORROWER"]
     [b] = [b for b in run.breaches if b.rule == "CD_RATE_ABOVE_4LPR"]
     assert str(b.value).startswith("4.1333333") and b.limit == Decimal(4)
     assert [(c["group"], c["numerator"], c["denominator"]) for c in b.explanation["top"]] == [

@@ -15,6 +15,7 @@ an example of the SQL, is in docs/finreg-engine.md.
 from __future__ import annotations
 
 import calendar
+import os
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
@@ -29,16 +30,21 @@ import pyarrow.parquet as pq
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gzgov.config import get_settings
 from gzgov.core.auth import Actor
 from gzgov.core.errors import GzgovError
 from gzgov.finreg import cases, intake, reference_rates
 from gzgov.finreg.analytics.sql import (
     DUCKDB,
     TOP,
+    Compiler,
     Dialect,
+    Shared,
     Unsupported,
     compile_rule,
     condition_sql,
+    metric_uses,
+    plan_shared,
     where_sql,
 )
 from gzgov.finreg.contracts import load_datasets
@@ -83,6 +89,7 @@ class CheckRun:
     breaches: list[BreachResult] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     sql: dict[str, str] = field(default_factory=dict)  # rule id -> the query run
+    shared: dict[str, str] = field(default_factory=dict)  # shared aggregate table -> the query that filled it
 
 
 # ---------------------------------------------------------------- the data of a period, on an engine
@@ -101,6 +108,9 @@ class Backend(Protocol):
 
     def create_view(self, name: str, sql: str) -> None: ...
 
+    def materialize(self, name: str, sql: str) -> None:
+        """The result of a query as the relation `name`, computed once if the engine can hold it."""
+
     def execute(self, sql: str) -> list[tuple]:
         """The rows of a query as tuples of Python int, Decimal, str, bool, date or None."""
 
@@ -108,14 +118,19 @@ class Backend(Protocol):
 
 
 class DuckDBBackend:
-    """One in-process DuckDB connection (two threads), dropped with the run."""
+    """One in-process DuckDB connection (two threads), dropped with the run. Its memory is capped
+    (GZGOV_DUCKDB_MEMORY, default 3GB): beyond it the shared aggregate tables spill to var/tmp/duckdb."""
 
     dialect = DUCKDB
     ARROW = {"string": pa.string(), "integer": pa.int64(), "boolean": pa.bool_()}
 
     def __init__(self) -> None:
-        self.con = duckdb.connect()
-        self.con.execute("SET threads = 2")
+        spill = get_settings().var_dir / "tmp" / "duckdb"
+        spill.mkdir(parents=True, exist_ok=True)
+        self.con = duckdb.connect(config={
+            "threads": 2, "memory_limit": os.environ.get("GZGOV_DUCKDB_MEMORY") or "3GB",
+            "temp_directory": str(spill), "preserve_insertion_order": False})
+        self.con.execute("SET enable_progress_bar = false")
 
     def register_parquet(self, name: str, paths: list[Path]) -> None:
         files = "[" + ", ".join(DUCKDB.literal(str(p)) for p in paths) + "]"
@@ -127,6 +142,9 @@ class DuckDBBackend:
 
     def create_view(self, name: str, sql: str) -> None:
         self.con.execute(f"CREATE VIEW {DUCKDB.ident(name)} AS {sql}")
+
+    def materialize(self, name: str, sql: str) -> None:
+        self.con.execute(f"CREATE TEMP TABLE {DUCKDB.ident(name)} AS {sql}")
 
     def execute(self, sql: str) -> list[tuple]:
         return self.con.execute(sql).fetchall()
@@ -355,24 +373,40 @@ def _holds(comparator: str, value: Fraction, limit: Fraction) -> bool:
             "==": value == limit}[comparator]
 
 
-def _run_rule(data: PeriodData, book: RuleBook, rule: Rule, period: str, codes: list[str], run: CheckRun) -> None:
+def _runnable(data: PeriodData, book: RuleBook, rule: Rule, codes: list[str], run: CheckRun) -> list[str]:
+    """The institutions the rule can run for (sorted); the others are recorded as skipped, with the reason."""
     needed = _datasets_of(rule.metric)
     derived = _derived_fields(rule, book)
     if derived:
         run.skipped += [Skipped(c, rule.id, f"unsupported: derived {', '.join(derived)}") for c in codes]
-        return
+        return []
     with_data = [c for c in codes if all((c, ds) in data.submitted for ds in needed)]
     run.skipped += [Skipped(c, rule.id, "no_data") for c in codes if c not in with_data]
     if not with_data:
-        return
+        return []
     applying = _applying(data, rule.metric, with_data)
     run.skipped += [Skipped(c, rule.id, "not_applicable") for c in with_data if c not in applying]
-    if not applying:
-        return
+    return sorted(applying)
+
+
+def _share(data: PeriodData, book: RuleBook, work: list[tuple[Rule, list[str]]], run: CheckRun) -> Shared:
+    """Every aggregate the rules read per institution (and group) computed together, one pass per dataset and
+    grouping (`analytics.sql.plan_shared`), for all the institutions of the run."""
+    shared = plan_shared([use for rule, _codes in work for use in metric_uses(rule.metric, book)])
+    codes = tuple(sorted({c for _rule, cs in work for c in cs}))
+    compiler = Compiler(book, codes, data.backend.dialect)
+    for table in shared.tables:
+        run.shared[table.name] = compiler.shared_sql(table)
+        data.backend.materialize(table.name, run.shared[table.name])
+    return shared
+
+
+def _run_rule(data: PeriodData, book: RuleBook, rule: Rule, period: str, codes: list[str], run: CheckRun,
+              shared: Shared = Shared()) -> None:
     try:
-        sql = compile_rule(rule, book, tuple(sorted(applying)), data.backend.dialect)
+        sql = compile_rule(rule, book, tuple(codes), data.backend.dialect, shared)
     except Unsupported as exc:
-        run.skipped += [Skipped(c, rule.id, f"unsupported: {exc.reason}") for c in sorted(applying)]
+        run.skipped += [Skipped(c, rule.id, f"unsupported: {exc.reason}") for c in codes]
         return
     run.sql[rule.id] = sql
     by_code: dict[str, list[tuple]] = defaultdict(list)
@@ -383,10 +417,12 @@ def _run_rule(data: PeriodData, book: RuleBook, rule: Rule, period: str, codes: 
 
 
 def run_period(session: Session, period: str, institution_codes: list[str] | None = None,
-               book: RuleBook | None = None, *, engine: str = "duckdb") -> CheckRun:
+               book: RuleBook | None = None, *, engine: str = "duckdb", share: bool = True) -> CheckRun:
     """Every rule in force on the period's last day, for every institution (or those named): breaches and
     what was skipped (no data, not applicable, zero denominator, unsupported). `engine` is duckdb or spark:
-    the same SQL, the same verdicts."""
+    the same SQL, the same verdicts. The aggregates the rules share are computed first, one pass over each
+    dataset and grouping; then each rule's query reads them (`share=False`: each rule scans the data itself,
+    the same verdicts, slower)."""
     book = book or load_rules()
     last = _last_day(period)
     backend = open_backend(engine)
@@ -399,8 +435,15 @@ def run_period(session: Session, period: str, institution_codes: list[str] | Non
                 for rule in rules_in_force(book.rules, last, inst.kind):
                     codes_by_rule[rule.id].append(inst.code)
         run = CheckRun(period)
+        work = []
         for rule_id in sorted(codes_by_rule):
-            _run_rule(data, book, book.rule(rule_id), period, codes_by_rule[rule_id], run)
+            rule = book.rule(rule_id)
+            codes = _runnable(data, book, rule, codes_by_rule[rule_id], run)
+            if codes:
+                work.append((rule, codes))
+        shared = _share(data, book, work, run) if share else Shared()
+        for rule, codes in work:
+            _run_rule(data, book, rule, period, codes, run, shared)
     finally:
         backend.close()
     run.breaches.sort(key=lambda b: (b.institution, b.rule))

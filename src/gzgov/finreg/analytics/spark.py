@@ -139,6 +139,10 @@ class SparkBackend:
     def create_view(self, name: str, sql: str) -> None:
         self._view(self.spark.sql(sql), name)
 
+    def materialize(self, name: str, sql: str) -> None:
+        """A view, recomputed by each query that reads it (Spark's cache would hold it in executor memory)."""
+        self.create_view(name, sql)
+
     def execute(self, sql: str) -> list[tuple]:
         return [tuple(row) for row in self.spark.sql(sql).collect()]
 

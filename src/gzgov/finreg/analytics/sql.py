@@ -45,6 +45,7 @@ class Dialect:
     string_type: str  # VARCHAR | STRING
     exact_sums: bool  # cast integers to DECIMAL(38,0) before SUM (Spark's SUM(BIGINT) is a BIGINT and overflows)
     backslash_escapes: bool  # string literals read \ as an escape (Spark)
+    top_k: bool  # keeps a group's worst rows with min_by(…, k) (DuckDB) instead of ranking every row (Spark)
 
     def ident(self, name: str) -> str:
         return self.quote + name.replace(self.quote, self.quote * 2) + self.quote
@@ -65,8 +66,8 @@ class Dialect:
             contract_type, self.string_type)
 
 
-DUCKDB = Dialect("duckdb", '"', "VARCHAR", exact_sums=False, backslash_escapes=False)
-SPARK = Dialect("spark", "`", "STRING", exact_sums=True, backslash_escapes=True)
+DUCKDB = Dialect("duckdb", '"', "VARCHAR", exact_sums=False, backslash_escapes=False, top_k=True)
+SPARK = Dialect("spark", "`", "STRING", exact_sums=True, backslash_escapes=True, top_k=False)
 DIALECTS = {d.name: d for d in (DUCKDB, SPARK)}
 
 
@@ -131,6 +132,80 @@ def _ratio_term(t: Term, booleans: frozenset[str], dialect: Dialect) -> tuple[st
     return term_sql(t, booleans, dialect), "1"
 
 
+# ---------------------------------------------------------------- shared aggregates (共享聚合)
+
+# an aggregate read per institution (group None) or per institution and group; everyone: over every
+# institution's rows, not only those the rules run for (a measure across all institutions)
+Use = tuple[Aggregate, "str | None", bool]
+# how per-institution partials add up across institutions (a count of distinct institutions is 0 or 1 each)
+COMBINE = {"sum": "SUM({})", "count": "SUM({})", "max": "MAX({})", "value": "MAX({})", "min": "MIN({})"}
+
+
+def _combinable(a: Aggregate) -> bool:
+    return a.agg in COMBINE or (a.agg == "count_distinct" and a.of == Term("field", "institution_code"))
+
+
+@dataclass(frozen=True)
+class SharedTable:
+    """Every aggregate the rules of a run read over one dataset and grouping, computed in one pass: column
+    a{i} is aggregate i over the rows its `where` selects (FILTER), p{i} how many rows that was — a group
+    exists for an aggregate only if p{i} > 0, as it would in a query of its own."""
+
+    name: str
+    dataset: str
+    group: str | None
+    aggregates: tuple[Aggregate, ...]
+    everyone: bool = False  # every institution's rows (else only those of the run's institutions)
+
+    def column(self, a: Aggregate) -> int:
+        return self.aggregates.index(a)
+
+
+@dataclass(frozen=True)
+class Shared:
+    tables: tuple[SharedTable, ...] = ()
+
+    def find(self, a: Aggregate, group: str | None) -> SharedTable | None:
+        return next((t for t in self.tables if t.dataset == a.dataset and t.group == group and a in t.aggregates),
+                    None)
+
+
+def metric_uses(m: Metric, book: RuleBook) -> list[Use]:
+    """The aggregates a metric's compiled SQL reads per institution or per institution and group (as
+    `Compiler.base` builds it); a flag reads rows, and a total across all institutions its own grouping."""
+    if m.scope == "all_institutions":
+        if m.value is None or not m.group_by:
+            return []
+        own = Aggregate("count", m.value.dataset, None, m.value.where)
+        if not _combinable(m.value):
+            return [(own, m.group_by, False)]
+        return [(own, m.group_by, True), (m.value, m.group_by, True)]
+    if m.kind == "flag":
+        return []
+    if m.kind == "ratio":
+        if not m.group_by:
+            return [(m.numerator, None, False), (m.denominator, None, False)]
+        grouped_den = book.dataset(m.denominator.dataset).grain == "record"
+        return [(m.numerator, m.group_by, False), (m.denominator, m.group_by if grouped_den else None, False)]
+    return [(m.value, m.group_by, False)]
+
+
+def plan_shared(uses: list[Use]) -> Shared:
+    """One table per (dataset, grouping) holding every aggregate used over it, in first-use order; over every
+    institution if any use needs them all."""
+    by_key: dict[tuple[str, str | None], list[Aggregate]] = {}
+    everyone: set[tuple[str, str | None]] = set()
+    for a, group, all_rows in uses:
+        found = by_key.setdefault((a.dataset, group), [])
+        if a not in found:
+            found.append(a)
+        if all_rows:
+            everyone.add((a.dataset, group))
+    return Shared(tuple(SharedTable(f"{dataset}__{'by_' + group if group else 'per_institution'}", dataset, group,
+                                    tuple(aggs), (dataset, group) in everyone)
+                        for (dataset, group), aggs in by_key.items()))
+
+
 # ---------------------------------------------------------------- compiling a metric
 
 
@@ -139,6 +214,7 @@ class Compiler:
     book: RuleBook
     codes: tuple[str, ...]  # the institutions the rule is run for
     dialect: Dialect = DUCKDB
+    shared: Shared = Shared()  # aggregates already computed for the run; the rest are read from the data
 
     def ident(self, name: str) -> str:
         return self.dialect.ident(name)
@@ -189,7 +265,28 @@ class Compiler:
         values = ", ".join(f"({self.dialect.literal(c)})" for c in self.codes)
         return f"SELECT * FROM (VALUES {values}) e(institution_code)"
 
+    def shared_sql(self, table: SharedTable) -> str:
+        """The query filling a shared table, over the institutions of `codes` (every rule's, for the run)."""
+        keys = "institution_code" + (f", {self.ident(table.group)} AS grp" if table.group else "")
+        cols = []
+        for i, a in enumerate(table.aggregates):
+            rows = "COUNT(*)" + (f" FILTER (WHERE {self.where(a.where)})" if a.where else "")
+            if a.agg == "count_distinct" and a.of == Term("field", "institution_code"):
+                value = f"LEAST({rows}, 1)"  # one institution per row of the table: no distinct set to keep
+            else:
+                value = self.agg(a) + (f" FILTER (WHERE {self.where(a.where)})" if a.where else "")
+            cols += [f"{value} AS a{i}", f"{rows} AS p{i}"]
+        where = "TRUE" if table.everyone else self.mine()
+        return (f"SELECT {keys}, {', '.join(cols)} FROM {self.ident(table.dataset)} WHERE {where} "
+                f"GROUP BY {'1, 2' if table.group else '1'}")
+
     def aggregate(self, a: Aggregate, group: str | None) -> str:
+        """Rows (institution_code[, grp], v) for the institutions and groups with rows `a` selects."""
+        table = self.shared.find(a, group)
+        keys = "institution_code" + (", grp" if group else "")
+        if table is not None:
+            i = table.column(a)
+            return f"SELECT {keys}, a{i} AS v FROM {self.ident(table.name)} WHERE {self.mine()} AND p{i} > 0"
         keys = "institution_code" + (f", {self.ident(group)} AS grp" if group else "")
         by = "1, 2" if group else "1"
         return (f"SELECT {keys}, {self.agg(a)} AS v FROM {self.ident(a.dataset)} "
@@ -200,10 +297,12 @@ class Compiler:
         return f"SELECT e.institution_code, {v} AS v FROM ({self.driver()}) e LEFT JOIN ({self.aggregate(a, None)}) a " \
                "USING (institution_code)"
 
-    def base(self, m: Metric) -> str:
-        """Rows (institution_code, grp, n, d) for the metric."""
+    def base(self, m: Metric, breaching: str | None = None) -> str:
+        """Rows (institution_code, grp, n, d) for the metric; `breaching`, a condition on a value v measured
+        across all institutions (d = 1), keeps only the groups it holds for before they are matched to each
+        institution's own (an exact pre-filter, for the rule's limit)."""
         if m.scope == "all_institutions":
-            return self._all_institutions(m)
+            return self._all_institutions(m, breaching)
         if m.kind == "flag":
             return self._flag(m)
         if m.kind == "ratio":
@@ -233,51 +332,89 @@ class Compiler:
         return (f"SELECT institution_code, {group} AS grp, {n} AS n, {d} AS d FROM {self.ident(m.dataset)} "
                 f"WHERE {self.where(m.where, self.mine())}")
 
-    def _all_institutions(self, m: Metric) -> str:
+    def _all_institutions(self, m: Metric, breaching: str | None = None) -> str:
+        """Each group of an institution's rows measured over every institution's rows. The institution's own
+        groups are its rows' groups (a count); the measure across institutions adds up the per-institution
+        partials of a shared table over everyone where the aggregate allows (sum, count, max, min, a count of
+        distinct institutions), else it is one more grouping of the rows."""
         if m.kind not in ("total", "count") or not m.group_by:
             raise Unsupported("scope all_institutions other than a grouped total or count")
         a, g, ds = m.value, self.ident(m.group_by), self.ident(m.value.dataset)
-        return (f"SELECT m.institution_code, m.grp, t.v AS n, 1 AS d FROM "
-                f"(SELECT DISTINCT institution_code, {g} AS grp FROM {ds} WHERE {self.where(a.where, self.mine())}) m "
-                f"JOIN (SELECT {g} AS grp, {self.agg(a)} AS v FROM {ds} WHERE {self.where(a.where)} GROUP BY 1) t "
-                "USING (grp)")
+        own = self.aggregate(Aggregate("count", a.dataset, None, a.where), m.group_by)
+        table = self.shared.find(a, m.group_by)
+        if table is not None and table.everyone and _combinable(a):
+            i = table.column(a)
+            combine = COMBINE.get(a.agg, "SUM({})").format(f"a{i}")
+            total = f"SELECT grp, {combine} AS v FROM {self.ident(table.name)} WHERE p{i} > 0 GROUP BY 1"
+        else:
+            total = f"SELECT {g} AS grp, {self.agg(a)} AS v FROM {ds} WHERE {self.where(a.where)} GROUP BY 1"
+        if breaching:
+            total = f"SELECT * FROM ({total}) t WHERE {breaching}"
+        return f"SELECT m.institution_code, m.grp, t.v AS n, 1 AS d FROM ({own}) m JOIN ({total}) t USING (grp)"
 
 
-def _worst_order(rule: Rule) -> str:
-    # ordering only (the verdict is exact); data-quality rows, ranked last anyway, are not divided
+def _rank_keys(rule: Rule) -> list[str]:
+    """The worst breach first, as ascending keys, each nullable one preceded by its IS NULL so that where it
+    is NULL it ties (DuckDB orders NULL last, Spark first), so that DuckDB's min_by and Spark's ORDER BY give one
+    order: data-quality rows
+    last, then by how far the value is past the limit (ordering only — the verdict is exact; data-quality
+    rows are not divided), then by group, n and d."""
     value = "CASE WHEN dq THEN NULL ELSE CAST(n AS DOUBLE) / CAST(d AS DOUBLE) END"
     if rule.limit.comparator in ("<=", "<"):
-        return f"{value} DESC NULLS LAST"
-    if rule.limit.comparator in (">=", ">"):
-        return f"{value} ASC NULLS LAST"
-    return f"ABS({value} - {rule.limit.value:f}) DESC NULLS LAST"
+        worse = f"-({value})"
+    elif rule.limit.comparator in (">=", ">"):
+        worse = value
+    else:
+        worse = f"-ABS({value} - {rule.limit.value:f})"
+    return ["dq", f"({value}) IS NULL", worse, "grp IS NULL", "grp", "n IS NULL", "n", "d IS NULL", "d"]
 
 
-def compile_rule(rule: Rule, book: RuleBook, codes: tuple[str, ...], dialect: Dialect = DUCKDB) -> str:
+def compile_rule(rule: Rule, book: RuleBook, codes: tuple[str, ...], dialect: Dialect = DUCKDB,
+                 shared: Shared = Shared()) -> str:
     """The query giving, per institution, its five worst breaching groups (or data-quality rows)."""
-    compiler = Compiler(book, codes, dialect)
-    base = compiler.base(rule.metric)
-    return _query(rule, base, *compiler.scales(rule.metric))
+    compiler = Compiler(book, codes, dialect, shared)
+    scales = compiler.scales(rule.metric)
+    # across all institutions d is 1: a group is flagged (breach, or data quality) exactly when v IS NULL or
+    # breaches, so only those groups need matching to the institutions that have them
+    breaching = f"v IS NULL OR NOT ({_holds(rule, *scales, n='v', d='1')})"
+    base = compiler.base(rule.metric, breaching)
+    return _query(rule, base, *scales, dialect)
 
 
-def _holds(rule: Rule, n_scale: int, d_scale: int) -> str:
+def _holds(rule: Rule, n_scale: int, d_scale: int, n: str = "n", d: str = "d") -> str:
     """The limit, cross-multiplied, with both sides cast to one DECIMAL type that holds every digit: left to
     itself Spark compares DECIMALs of different types by rounding one to the other's scale."""
     limit = rule.limit.value
     places = max(0, -limit.as_tuple().exponent)
     scale = max(n_scale, d_scale + places)
-    return (f"CAST(n AS DECIMAL(38,{scale})) {SQL_OPS[rule.limit.comparator]} "
-            f"CAST('{limit:f}' AS DECIMAL(38,{places})) * CAST(d AS DECIMAL(38,{scale - places}))")
+    return (f"CAST({n} AS DECIMAL(38,{scale})) {SQL_OPS[rule.limit.comparator]} "
+            f"CAST('{limit:f}' AS DECIMAL(38,{places})) * CAST({d} AS DECIMAL(38,{scale - places}))")
 
 
-def _query(rule: Rule, base: str, n_scale: int, d_scale: int) -> str:
+def _query(rule: Rule, base: str, n_scale: int, d_scale: int, dialect: Dialect = DUCKDB) -> str:
+    """The breaching rows of `base` (and its data-quality rows), the five worst of each institution with how
+    many breached: DuckDB keeps them with a top-k aggregate as it scans (min_by(row, key, 5)); Spark, which has
+    no top-k aggregate, ranks the breaching rows with ROW_NUMBER(). The same keys order both."""
     holds = _holds(rule, n_scale, d_scale)
+    keys = _rank_keys(rule)
+    flagged = (f"WITH base AS ({base}),\n"
+               f"flagged AS (SELECT *, (n IS NULL OR d IS NULL OR d <= 0) AS dq FROM base\n"
+               f"  WHERE n IS NULL OR d IS NULL OR d <= 0 OR NOT ({holds}))")
+    if dialect.top_k:
+        key = "struct_pack(" + ", ".join(f"k{i} := {k}" for i, k in enumerate(keys)) + ")"
+        return (
+            f"{flagged},\n"
+            f"keyed AS (SELECT institution_code, grp, n, d, dq, {key} AS k FROM flagged),\n"
+            f"worst AS (SELECT institution_code, min_by(struct_pack(k := k, grp := grp, n := n, d := d, dq := dq), k,"
+            f" {TOP}) AS top,\n  COUNT(*) FILTER (WHERE NOT dq) AS hits FROM keyed GROUP BY institution_code),\n"
+            f"rows AS (SELECT institution_code, hits, UNNEST(top) AS r FROM worst)\n"
+            f"SELECT institution_code, r.grp, r.n, r.d, r.dq, hits FROM rows ORDER BY institution_code, r.k"
+        )
     return (
-        f"WITH base AS ({base}),\n"
-        f"flagged AS (SELECT *, (n IS NULL OR d IS NULL OR d <= 0) AS dq FROM base\n"
-        f"  WHERE n IS NULL OR d IS NULL OR d <= 0 OR NOT ({holds})),\n"
-        f"ranked AS (SELECT *, ROW_NUMBER() OVER (PARTITION BY institution_code ORDER BY dq, {_worst_order(rule)},"
-        f" grp NULLS LAST, n, d) AS rn,\n  COUNT(*) FILTER (WHERE NOT dq) OVER (PARTITION BY institution_code) AS hits"
+        f"{flagged},\n"
+        f"hits AS (SELECT institution_code, COUNT(*) FILTER (WHERE NOT dq) AS hits FROM flagged GROUP BY 1),\n"
+        f"ranked AS (SELECT *, ROW_NUMBER() OVER (PARTITION BY institution_code ORDER BY {', '.join(keys)}) AS rn"
         f" FROM flagged)\n"
-        f"SELECT institution_code, grp, n, d, dq, hits FROM ranked WHERE rn <= {TOP} ORDER BY institution_code, rn"
+        f"SELECT r.institution_code, r.grp, r.n, r.d, r.dq, h.hits FROM ranked r JOIN hits h USING (institution_code)"
+        f" WHERE r.rn <= {TOP} ORDER BY r.institution_code, r.rn"
     )
