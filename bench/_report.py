@@ -4,9 +4,14 @@ others' latest figures."""
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import re
+import resource
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -15,6 +20,27 @@ HEAD = ("# Benchmarks\n\nEach section below is written by the benchmark it names
         "`make bench` runs them all. Timings are wall-clock seconds of one run, measured here and asserted by no "
         "test; each compares against a plain baseline run in the same benchmark.\n")
 ORDER = ["forest", "finreg", "fundraising"]
+
+
+def peak_mb() -> float:
+    """This process's peak resident set, MiB (each benchmark phase runs in a process of its own)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_phase(script: str, name: str, *args: str, env: dict[str, str] | None = None) -> dict:
+    """`python SCRIPT --phase NAME ARGS…` in a child process, so that its peak memory is its own; returns the
+    JSON object its last line prints, and stops the benchmark if it fails."""
+    print(f"  {name} {' '.join(args)} …", file=sys.stderr, flush=True)
+    t = time.perf_counter()
+    out = subprocess.run([sys.executable, script, "--phase", name, *args], env=env, check=False,
+                         capture_output=True, text=True)
+    if out.returncode != 0:
+        sys.stderr.write(out.stderr)
+        raise SystemExit(f"phase {name} failed (exit {out.returncode})")
+    res = json.loads(out.stdout.strip().splitlines()[-1])
+    print(f"  {name} done in {time.perf_counter() - t:.1f} s wall, peak {res.get('peak_mb', 0):,.0f} MiB",
+          file=sys.stderr, flush=True)
+    return res
 
 
 def machine() -> str:

@@ -13,22 +13,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
-import subprocess
 import sys
 import time
 from datetime import date
 from pathlib import Path
+
+import _report  # bench/, the folder of the script being run, is on sys.path
 
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "var" / "bench" / "fundraising"
 TODAY = date(2025, 10, 1)
 TABLES = ("enterprises", "persons", "links", "signals")
 HOPS = 3
-
-
-def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _load(folder: str) -> dict:
@@ -66,7 +62,7 @@ def phase_generate(folder: str, companies: int, edges: str) -> dict:
         with pa.OSFile(str(Path(folder) / f"{name}.arrow"), "wb") as sink, pa.ipc.new_file(sink, table.schema) as w:
             w.write_table(table)
     (Path(folder) / "cased.json").write_text(json.dumps(sorted(pop.cased)), encoding="utf-8")
-    return {"seconds": seconds, "peak_mb": _peak_mb(), "companies": pop.enterprises.num_rows,
+    return {"seconds": seconds, "peak_mb": _report.peak_mb(), "companies": pop.enterprises.num_rows,
             "persons": pop.persons.num_rows, "links": pop.links.num_rows, "signals": pop.signals.num_rows,
             "rings": len(pop.rings), "planted": len(pop.planted), "decoys": len(pop.decoys)}
 
@@ -80,7 +76,7 @@ def phase_score(folder: str) -> dict:
     t = time.perf_counter()
     results = scoring.score_all(scoring.Inputs(**tables), model, TODAY, timings=timings)
     seconds = time.perf_counter() - t
-    return {"seconds": seconds, "peak_mb": _peak_mb(), "phases": timings, "scored": len(results),
+    return {"seconds": seconds, "peak_mb": _report.peak_mb(), "phases": timings, "scored": len(results),
             "warned": sum(1 for r in results if model.level_for(r.score) is not None),
             "in_rings": sum(1 for r in results if r.cluster)}
 
@@ -112,7 +108,7 @@ def phase_igraph(folder: str) -> dict:
     t = time.perf_counter()
     dist, _origin = nw.hops_from(net, barred, HOPS)
     out["bfs"] = time.perf_counter() - t
-    return {"seconds": out, "peak_mb": _peak_mb(), "vertices": net.n, "edges": int(net.src.size),
+    return {"seconds": out, "peak_mb": _report.peak_mb(), "vertices": net.n, "edges": int(net.src.size),
             "components": int(comp.max()) + 1, "louvain_communities": len(louvain), "leiden_rings": len(leiden.labels),
             "reached": int((dist[:net.n_companies] >= 1).sum())}
 
@@ -161,7 +157,7 @@ def phase_networkx(folder: str) -> dict:
             break
         dist.update(dict.fromkeys(layer, hop))
     out["bfs"] = time.perf_counter() - t
-    return {"seconds": out, "peak_mb": _peak_mb(), "vertices": g.number_of_nodes(), "edges": g.number_of_edges(),
+    return {"seconds": out, "peak_mb": _report.peak_mb(), "vertices": g.number_of_nodes(), "edges": g.number_of_edges(),
             "components": components, "louvain_communities": len(louvain),
             "reached": sum(1 for v, h in dist.items() if v[0] == "c" and h >= 1)}
 
@@ -172,16 +168,7 @@ PHASES = {"generate": phase_generate, "score": phase_score, "igraph": phase_igra
 # ---------------------------------------------------------------- driver
 
 def run_phase(name: str, *args: str) -> dict:
-    print(f"  {name} {' '.join(args)} …", file=sys.stderr, flush=True)
-    t = time.perf_counter()
-    out = subprocess.run([sys.executable, __file__, "--phase", name, *args], check=False, capture_output=True, text=True)
-    if out.returncode != 0:
-        sys.stderr.write(out.stderr)
-        raise SystemExit(f"phase {name} failed (exit {out.returncode})")
-    res = json.loads(out.stdout.strip().splitlines()[-1])
-    print(f"  {name} done in {time.perf_counter() - t:.1f} s wall, peak {res['peak_mb']:,.0f} MiB", file=sys.stderr,
-          flush=True)
-    return res
+    return _report.run_phase(__file__, name, *args)
 
 
 def main() -> None:
@@ -210,8 +197,7 @@ def main() -> None:
 
 
 def write_report(res: dict, a: argparse.Namespace) -> None:
-    sys.path.insert(0, str(ROOT / "bench"))
-    from _report import machine, write_section
+    machine, write_section = _report.machine, _report.write_section
 
     gen, sc, ig_big = res["generate"], res["score"], res["igraph"]
     gs, ig_s, nx_s, sc_s = res["generate_small"], res["igraph_small"], res["networkx_small"], res["score_small"]

@@ -10,12 +10,12 @@ import argparse
 import json
 import os
 import platform
-import resource
-import subprocess
 import sys
 import time
 from datetime import date
 from pathlib import Path
+
+import _report  # bench/, the folder of the script being run, is on sys.path
 
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "var" / "bench"
@@ -26,16 +26,7 @@ def _env(db: Path) -> dict[str, str]:
 
 
 def run_phase(name: str, db: Path, *args: str) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--phase", name, *args], env=_env(db), check=False,
-                         capture_output=True, text=True)
-    if out.returncode != 0:
-        sys.stderr.write(out.stderr)
-        raise SystemExit(f"phase {name} failed (exit {out.returncode})")
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return _report.run_phase(__file__, name, *args, env=_env(db))
 
 
 # ---------------------------------------------------------------- phases (run in a child process)
@@ -45,7 +36,7 @@ def phase_generate(csv_path: str, parcels: int, payees: int) -> dict:
 
     t = time.perf_counter()
     write_registry_csv(Path(csv_path), RegistrySpec(parcels=parcels, payees=payees))
-    return {"seconds": time.perf_counter() - t, "peak_mb": _peak_mb()}
+    return {"seconds": time.perf_counter() - t, "peak_mb": _report.peak_mb()}
 
 
 def phase_import(csv_path: str) -> dict:
@@ -59,7 +50,7 @@ def phase_import(csv_path: str) -> dict:
     t = time.perf_counter()
     with session_scope() as s:
         r = import_registry(s, SYSTEM, data, Path(csv_path).name)
-    return {"seconds": time.perf_counter() - t, "peak_mb": _peak_mb(), "parcels": r.parcels_created,
+    return {"seconds": time.perf_counter() - t, "peak_mb": _report.peak_mb(), "parcels": r.parcels_created,
             "payees": r.payees_created}
 
 
@@ -109,7 +100,7 @@ def phase_import_baseline(csv_path: str, rows: int) -> dict:
                          tier=str(tier_for(d.code, r["state_forest_farm"])), tenure=r["tenure"],
                          contract_ref=r["contract_ref"], former_zone=r["former_zone"] == "1", payee_id=payee.id))
             s.flush()
-    return {"seconds": time.perf_counter() - t, "peak_mb": _peak_mb(), "rows": rows}
+    return {"seconds": time.perf_counter() - t, "peak_mb": _report.peak_mb(), "rows": rows}
 
 
 YEAR = 2025
@@ -130,7 +121,7 @@ def phase_prepare_cycle() -> dict:
             officer = Actor("bench_" + code, Role.district_forestry, code)
             areas = cycle.registry_areas(s, code)
             cycle.verify_areas(s, officer, YEAR, code, {g.value: fmt_area(a) for g, a in areas.items()})
-    return {"seconds": 0, "peak_mb": _peak_mb()}
+    return {"seconds": 0, "peak_mb": _report.peak_mb()}
 
 
 def phase_compute() -> dict:
@@ -144,7 +135,7 @@ def phase_compute() -> dict:
     with session_scope() as s:
         for code in sorted(FOREST_DISTRICTS):
             lines += cycle.compute_district(s, Actor("bench_" + code, Role.district_forestry, code), YEAR, code)
-    return {"seconds": time.perf_counter() - t, "peak_mb": _peak_mb(), "lines": lines}
+    return {"seconds": time.perf_counter() - t, "peak_mb": _report.peak_mb(), "lines": lines}
 
 
 def phase_to_budget() -> dict:
@@ -161,7 +152,7 @@ def phase_to_budget() -> dict:
                 cycle.approve_district(s, Actor(f"bench_{role}_{code}", role, code), YEAR, code, today=date(2025, 10, 20))
             cycle.city_review(s, Actor("bench_city", Role.city_forestry), YEAR, code)
         cycle.set_budget(s, Actor("bench_fin", Role.city_finance), YEAR, "bench")
-    return {"seconds": 0, "peak_mb": _peak_mb()}
+    return {"seconds": 0, "peak_mb": _report.peak_mb()}
 
 
 def phase_bank_files() -> dict:
@@ -177,7 +168,7 @@ def phase_bank_files() -> dict:
             r = payments.create_batch(s, Actor("bench_pay_" + code, Role.district_finance, code), YEAR, code,
                                       today=date(2025, 10, 20))
             n += r.batch.lines if r.batch else 0
-    return {"seconds": time.perf_counter() - t, "peak_mb": _peak_mb(), "payments": n}
+    return {"seconds": time.perf_counter() - t, "peak_mb": _report.peak_mb(), "payments": n}
 
 
 def phase_compute_baseline() -> dict:
@@ -212,7 +203,7 @@ def phase_compute_baseline() -> dict:
             if payee.account_enc:
                 files[d].writerow([payee.name, cipher.decrypt(payee.id_enc), cipher.decrypt(payee.account_enc),
                                    amt.quantize(Decimal("0.01"), ROUND_HALF_UP)])
-    return {"seconds": time.perf_counter() - t, "peak_mb": _peak_mb(), "lines": len(amounts)}
+    return {"seconds": time.perf_counter() - t, "peak_mb": _report.peak_mb(), "lines": len(amounts)}
 
 
 PHASES = {"generate": phase_generate, "import": phase_import, "import_baseline": phase_import_baseline,
@@ -334,8 +325,7 @@ def write_report(res: dict, a: argparse.Namespace, csv_path: Path) -> None:
         json.dumps(res, indent=2),
         "```",
     ]
-    sys.path.insert(0, str(ROOT / "bench"))
-    from _report import write_section
+    write_section = _report.write_section
 
     write_section("forest", "\n".join(lines))
     print("\n".join(lines))

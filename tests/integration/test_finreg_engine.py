@@ -143,7 +143,7 @@ def test_loans_overdue_over_90_days_still_normal_are_counted(session, sl):
                        spread(3, "B3", 1_000_000, overdue_days="90", classification="normal")])
     [b] = only(engine.check_period(session, PERIOD), "CD_OVERDUE_90_CLASSIFIED")
     assert (b.value, b.limit, b.comparator, b.severity) == (Decimal("1"), Decimal("0"), "==", "yellow")
-    assert b.basis.startswith("穗府办〔2021〕9号")
+    assert b.basis == "金规〔2024〕26号 第二十四条"  # loans overdue more than 90 days are non-performing
 
 
 def test_no_loan_overdue_over_90_days_unclassified_is_no_breach(session, sl):

@@ -33,16 +33,16 @@ def book():
 
 # (rule id, comparator, limit, regulation, article or None where the article is unverified)
 ISSUE_LIMITS = [
-    ("SL_SINGLE_BORROWER", "<=", "0.10", "SL_2024_26", None),
+    ("SL_SINGLE_BORROWER", "<=", "0.10", "SL_2024_26", "第十四条"),
     ("SL_SINGLE_BORROWER_2020", "<=", "0.10", "SL_2020_86", None),
-    ("SL_BORROWER_GROUP", "<=", "0.15", "SL_2024_26", None),
+    ("SL_BORROWER_GROUP", "<=", "0.15", "SL_2024_26", "第十四条"),
     ("SL_BORROWER_GROUP_2020", "<=", "0.15", "SL_2020_86", None),
-    ("SL_NONSTANDARD_LEVERAGE", "<=", "1", "SL_2024_26", None),
+    ("SL_NONSTANDARD_LEVERAGE", "<=", "1", "SL_2024_26", "第二十条"),
     ("SL_NONSTANDARD_LEVERAGE_2020", "<=", "1", "SL_2020_86", None),
-    ("SL_STANDARDISED_LEVERAGE", "<=", "4", "SL_2024_26", None),
+    ("SL_STANDARDISED_LEVERAGE", "<=", "4", "SL_2024_26", "第二十条"),
     ("SL_STANDARDISED_LEVERAGE_2020", "<=", "4", "SL_2020_86", None),
-    ("SL_ONLINE_CONSUMER_PER_BORROWER", "<=", "20000000", "SL_2024_26", None),  # ¥200,000 in fen
-    ("SL_ONLINE_BUSINESS_PER_BORROWER", "<=", "1000000000", "SL_2024_26", None),  # ¥10,000,000 in fen
+    ("SL_ONLINE_CONSUMER_PER_BORROWER", "<=", "20000000", "SL_2024_26", "第十四条"),  # ¥200,000 in fen
+    ("SL_ONLINE_BUSINESS_PER_BORROWER", "<=", "1000000000", "SL_2024_26", "第十四条"),  # ¥10,000,000 in fen
     ("GU_LEVERAGE", "<=", "10", "GU_REG_2017", "第十五条第一款（计量见第十四条）"),
     ("GU_LEVERAGE_SMALL_MICRO_AGRI", "<=", "15", "GU_REG_2017", "第十五条第二款"),
     ("GU_SINGLE_GUARANTEED", "<=", "0.10", "GU_REG_2017", "第十六条"),
@@ -106,10 +106,12 @@ def test_there_is_a_rule_file_for_every_institution_type_and_conduct(book):
 
 
 def test_guarantee_and_pawn_articles_are_the_checked_ones(book):
-    """Checked against the full texts: the pawn asset proportions are Art. 44, not the Art. 43 REGULATIONS.md gave."""
+    """Checked against the full texts: the pawn asset proportions are Art. 44, not the Art. 43 REGULATIONS.md gave;
+    the 2024 small-loan limits are Arts. 14 and 20 of 金规〔2024〕26号 (86号 and the others stay unchecked)."""
     assert all(book.rule(r).basis.article.startswith("第四十四条") for r in ("PAWN_SINGLE_CLIENT", "PAWN_NET_ASSETS_FLOOR"))
     checked = {r.basis.regulation for r in book.rules if not r.basis.article_unverified}
-    assert checked == {"GU_REG_2017", "PAWN_2005", "SPC_LENDING_2020", "GZ_PLAN_2021"}
+    assert checked == {"GU_REG_2017", "PAWN_2005", "SPC_LENDING_2020", "GZ_PLAN_2021", "SL_2024_26"}
+    assert {r.id for r in book.rules if r.basis.regulation == "SL_2024_26" and r.basis.article_unverified} == set()
     for rule in book.rules:
         if not rule.basis.article_unverified:
             assert any(s.url.startswith(("https://github.com/", "../shared/")) for s in rule.basis.verified_by), rule.id

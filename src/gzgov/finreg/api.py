@@ -6,7 +6,6 @@ Its own OpenAPI document, without the HTML pages, is served at `/api/finreg/open
 
 from __future__ import annotations
 
-import csv
 import hashlib
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -23,7 +22,7 @@ from sqlalchemy.orm import Session
 from gzgov.core.auth import Actor, Role
 from gzgov.core.db import SHANGHAI
 from gzgov.core.errors import GzgovError, NotFound
-from gzgov.core.tabular import ImportRejected, ImportReport
+from gzgov.core.tabular import ImportRejected
 from gzgov.finreg import intake
 from gzgov.finreg.contracts import CONTRACT_VERSION, json_schema, load_datasets
 from gzgov.finreg.models import Institution, Submission
@@ -238,12 +237,6 @@ def _store(db: Session, actor: Actor, inst: Institution, dataset: str, period: s
         if err.code == "idempotency_conflict":
             raise Conflict(err.code, err.zh, err.en) from None
         raise
-    except (UnicodeDecodeError, csv.Error) as err:  # unguarded in intake: a Parquet text column that is not
-        # UTF-8, a CSV cell over the csv module's field limit; the file is refused like any unreadable file
-        report = ImportReport(filename)
-        report.add(0, "file", "无法读取文件（文本须为 UTF-8，单元格不超过 128 KB）",
-                   f"the file cannot be read (text must be UTF-8, a cell at most 128 KB): {err}")
-        raise ImportRejected(report) from None
 
 
 @router.get("/submissions", response_model=list[SubmissionOut], responses=_errors(401, 403, 422))

@@ -199,7 +199,7 @@ def _reference_sql(series: reference_rates.Series, dialect: Dialect) -> str:
     on = dialect.ident(series.date_field)
     arms = " ".join(f"WHEN {on} >= {_date_literal(a)}"
                     + (f" AND {on} <= {_date_literal(b)}" if b is not None else "")
-                    + f" THEN {rate}" for a, b, rate in spans)
+                    + f" THEN {rate}" for a, b, rate in reversed(spans))  # newest first: most records are recent
     return f"CASE {arms} ELSE NULL END"
 
 

@@ -142,14 +142,14 @@ COMBINE = {"sum": "SUM({})", "count": "SUM({})", "max": "MAX({})", "value": "MAX
 
 
 def _combinable(a: Aggregate) -> bool:
-    return a.agg in COMBINE or (a.agg == "count_distinct" and a.of == Term("field", "institution_code"))
+    return a.agg in COMBINE or _is_institution_count(a)
 
 
 @dataclass(frozen=True)
 class SharedTable:
-    """Every aggregate the rules of a run read over one dataset and grouping, computed in one pass: column
-    a{i} is aggregate i over the rows its `where` selects (FILTER), p{i} how many rows that was — a group
-    exists for an aggregate only if p{i} > 0, as it would in a query of its own."""
+    """Every aggregate the rules of a run read over one dataset and grouping, computed in one pass: p{j} counts
+    the rows each distinct `where` selects (FILTER) — a group exists for an aggregate only where its p{j} > 0,
+    as it would in a query of its own — and a{i} holds each aggregate that is not such a count itself."""
 
     name: str
     dataset: str
@@ -157,8 +157,37 @@ class SharedTable:
     aggregates: tuple[Aggregate, ...]
     everyone: bool = False  # every institution's rows (else only those of the run's institutions)
 
-    def column(self, a: Aggregate) -> int:
-        return self.aggregates.index(a)
+    @property
+    def wheres(self) -> list[tuple[Condition, ...]]:
+        found: list[tuple[Condition, ...]] = []  # by equality: an `in` condition's value is a list
+        for a in self.aggregates:
+            if a.where not in found:
+                found.append(a.where)
+        return found
+
+    @property
+    def stored(self) -> list[Aggregate]:
+        """The aggregates with a column of their own (a row count is its presence column; a count of distinct
+        institutions in a table of one institution per row is whether there are rows)."""
+        return [a for a in self.aggregates if not (_is_row_count(a) or _is_institution_count(a))]
+
+    def presence(self, a: Aggregate) -> str:
+        return f"p{self.wheres.index(a.where)}"
+
+    def value(self, a: Aggregate) -> str:
+        if _is_row_count(a):
+            return self.presence(a)
+        if _is_institution_count(a):
+            return f"LEAST({self.presence(a)}, 1)"
+        return f"a{self.stored.index(a)}"
+
+
+def _is_row_count(a: Aggregate) -> bool:
+    return a.agg == "count" and a.of is None
+
+
+def _is_institution_count(a: Aggregate) -> bool:
+    return a.agg == "count_distinct" and a.of == Term("field", "institution_code")
 
 
 @dataclass(frozen=True)
@@ -268,14 +297,11 @@ class Compiler:
     def shared_sql(self, table: SharedTable) -> str:
         """The query filling a shared table, over the institutions of `codes` (every rule's, for the run)."""
         keys = "institution_code" + (f", {self.ident(table.group)} AS grp" if table.group else "")
-        cols = []
-        for i, a in enumerate(table.aggregates):
-            rows = "COUNT(*)" + (f" FILTER (WHERE {self.where(a.where)})" if a.where else "")
-            if a.agg == "count_distinct" and a.of == Term("field", "institution_code"):
-                value = f"LEAST({rows}, 1)"  # one institution per row of the table: no distinct set to keep
-            else:
-                value = self.agg(a) + (f" FILTER (WHERE {self.where(a.where)})" if a.where else "")
-            cols += [f"{value} AS a{i}", f"{rows} AS p{i}"]
+        def only(where: tuple[Condition, ...]) -> str:
+            return f" FILTER (WHERE {self.where(where)})" if where else ""
+
+        cols = [f"COUNT(*){only(w)} AS p{j}" for j, w in enumerate(table.wheres)]
+        cols += [f"{self.agg(a)}{only(a.where)} AS a{i}" for i, a in enumerate(table.stored)]
         where = "TRUE" if table.everyone else self.mine()
         return (f"SELECT {keys}, {', '.join(cols)} FROM {self.ident(table.dataset)} WHERE {where} "
                 f"GROUP BY {'1, 2' if table.group else '1'}")
@@ -285,8 +311,8 @@ class Compiler:
         table = self.shared.find(a, group)
         keys = "institution_code" + (", grp" if group else "")
         if table is not None:
-            i = table.column(a)
-            return f"SELECT {keys}, a{i} AS v FROM {self.ident(table.name)} WHERE {self.mine()} AND p{i} > 0"
+            return (f"SELECT {keys}, {table.value(a)} AS v FROM {self.ident(table.name)} "
+                    f"WHERE {self.mine()} AND {table.presence(a)} > 0")
         keys = "institution_code" + (f", {self.ident(group)} AS grp" if group else "")
         by = "1, 2" if group else "1"
         return (f"SELECT {keys}, {self.agg(a)} AS v FROM {self.ident(a.dataset)} "
@@ -343,9 +369,9 @@ class Compiler:
         own = self.aggregate(Aggregate("count", a.dataset, None, a.where), m.group_by)
         table = self.shared.find(a, m.group_by)
         if table is not None and table.everyone and _combinable(a):
-            i = table.column(a)
-            combine = COMBINE.get(a.agg, "SUM({})").format(f"a{i}")
-            total = f"SELECT grp, {combine} AS v FROM {self.ident(table.name)} WHERE p{i} > 0 GROUP BY 1"
+            combine = COMBINE.get(a.agg, "SUM({})").format(table.value(a))
+            total = (f"SELECT grp, {combine} AS v FROM {self.ident(table.name)} WHERE {table.presence(a)} > 0 "
+                     "GROUP BY 1")
         else:
             total = f"SELECT {g} AS grp, {self.agg(a)} AS v FROM {ds} WHERE {self.where(a.where)} GROUP BY 1"
         if breaching:
