@@ -43,6 +43,12 @@ def run_phase(script: str, name: str, *args: str, env: dict[str, str] | None = N
     return res
 
 
+def serve_phase(phases: dict, name: str, args: list[str]) -> None:
+    """The child side of `run_phase`: run phase `name` with its arguments (digits read as integers) and print
+    its result as the JSON line the parent reads."""
+    print(json.dumps(phases[name](*(int(x) if x.isdigit() else x for x in args))))
+
+
 def machine() -> str:
     cpu = ""
     try:

@@ -180,8 +180,7 @@ def main() -> None:
     ap.add_argument("args", nargs="*")
     a = ap.parse_args()
     if a.phase:
-        conv = [int(x) if x.isdigit() else x for x in a.args]
-        print(json.dumps(PHASES[a.phase](*conv)))
+        _report.serve_phase(PHASES, a.phase, a.args)
         return
     big, small = WORK / f"c{a.companies}", WORK / f"c{a.baseline_companies}"
     res: dict = {}

@@ -222,9 +222,7 @@ def main() -> None:
     ap.add_argument("args", nargs="*")
     a = ap.parse_args()
     if a.phase:
-        fn = PHASES[a.phase]
-        conv = [int(x) if x.isdigit() else x for x in a.args]
-        print(json.dumps(fn(*conv)))
+        _report.serve_phase(PHASES, a.phase, a.args)
         return
     WORK.mkdir(parents=True, exist_ok=True)
     csv_path = WORK / f"registry-{a.parcels}-{a.payees}.csv"
