@@ -84,6 +84,13 @@ def loan_table(code: str, n: int, seed: int):
     grade = np.where(overdue == 0, 0, np.where(overdue <= 90, 1, rng.integers(2, 5, n)))
     grade = np.where((overdue > 90) & (rng.random(n) < 0.01), 0, grade)
     classes = ["normal", "special_mention", "substandard", "doubtful", "loss"]
+    # joint lending (金规〔2024〕26号 Art. 15): 30% of loans online; 5% co-funded with a commercial bank (own share
+    # 25–60%, so some below the 30% floor), 1% with another licensed lender, 1 in 100,000 with an unlicensed one
+    draw = rng.random(n)
+    joint = np.where(draw < 0.05, 1, np.where(draw < 0.06, 2, np.where(draw < 0.06001, 3, 0)))
+    share = np.where(joint > 0, rng.integers(25, 61, n), 0)
+    # loans to three shareholders' related parties (1 in 50,000 loans), each shareholder's stake ¥2,000,000
+    holder = np.where(rng.random(n) < 0.00002, rng.integers(1, 4, n), 0)
     columns = {
         "institution_code": pa.array(np.full(n, code)),
         "period": pa.array(np.full(n, PERIOD)),
@@ -100,6 +107,13 @@ def loan_table(code: str, n: int, seed: int):
         "annual_rate": ids("0.", rate_bp, 4),
         "overdue_days": pa.array(overdue.astype(np.int64)),
         "classification": pa.array(classes).take(pa.array(grade)),
+        "related_shareholder_id": pc.if_else(pa.array(holder > 0), ids(f"{code}-SH", holder, 1),
+                                             pa.scalar(None, pa.string())),
+        "shareholder_contribution_fen": pc.if_else(pa.array(holder > 0), pa.scalar(200_000_000),
+                                                   pa.scalar(None, pa.int64())),
+        "joint_lender_type": pa.array([None, "commercial_bank", "licensed_other", "unlicensed"]).take(pa.array(joint)),
+        "is_online": pa.array(rng.random(n) < 0.3),
+        "own_funding_share": pc.if_else(pa.array(joint > 0), ids("0.", share, 2), pa.scalar(None, pa.string())),
     }
     fields = load_datasets()["loans"].submitted_fields("small_loan")
     return pa.table({f.name: columns[f.name].cast(ARROW[f.type]) for f in fields})
@@ -117,7 +131,10 @@ def _financials_csv(code: str, book_fen: int, internet: bool, seed: int) -> byte
            "net_assets_fen": net, "net_assets_prior_year_end_fen": prior, "registered_capital_fen": net,
            "bank_loans_fen": bank, "shareholder_loans_fen": 0, "other_nonstandard_borrowing_fen": 0,
            "bonds_outstanding_fen": int(net * (4.5 if internet and rng.random() < 0.2 else 1)),
-           "abs_outstanding_fen": 0}
+           "abs_outstanding_fen": 0,
+           # a third accept commercial bills, 5–20% of total assets (Art. 17 caps it at 15%)
+           "commercial_acceptance_balance_fen": (int((net + book_fen) * rng.uniform(0.05, 0.20))
+                                                 if rng.random() < 1 / 3 else "")}
     return (",".join(row) + "\n" + ",".join(str(v) for v in row.values()) + "\n").encode()
 
 
@@ -256,10 +273,10 @@ def phase_rules() -> dict:
         finally:
             spent["(views over the files)"] = time.perf_counter() - t0
 
-    def timed_materialize(self, name, sql, _materialize=engine.DuckDBBackend.materialize):
+    def timed_materialize(self, name, parts, _materialize=engine.DuckDBBackend.materialize):
         t0 = time.perf_counter()
         try:
-            return _materialize(self, name, sql)
+            return _materialize(self, name, parts)
         finally:
             spent[f"(shared aggregates {name})"] = time.perf_counter() - t0
 
@@ -337,7 +354,9 @@ def phase_pandas(rules: str) -> dict:
             continue
         fin = pd.read_parquet(files[(code, "financials")]).iloc[0]
         df = pd.read_parquet(path, columns=["borrower_id", "borrower_group_id", "purpose", "contract_date",
-                                            "balance_fen", "annual_rate", "overdue_days", "classification"])
+                                            "balance_fen", "annual_rate", "overdue_days", "classification",
+                                            "related_shareholder_id", "shareholder_contribution_fen",
+                                            "joint_lender_type", "is_online", "own_funding_share"])
         rows += len(df)
         bal, od = df["balance_fen"], df["overdue_days"]
 
@@ -369,6 +388,16 @@ def phase_pandas(rules: str) -> dict:
             known = (span >= 0) & (day <= ends[np.clip(span, 0, None)])
             rate_bp = (df["annual_rate"].astype(float) * 10000).round().astype(np.int64).to_numpy()
             breach("CD_RATE_ABOVE_4LPR", bool((known & (rate_bp > 4 * lpr_bp[np.clip(span, 0, None)])).any()))
+        joint = df["joint_lender_type"]
+        bank = (joint == "commercial_bank") & df["is_online"].fillna(False).astype(bool)
+        share_bp = (df.loc[bank, "own_funding_share"].astype(float) * 10000).round().astype(np.int64)
+        breach("SL_JOINT_ONLINE_OWN_SHARE", bool((share_bp < 3000).any()))
+        breach("SL_JOINT_UNLICENSED_PARTNER", bool((joint == "unlicensed").any()))
+        accepted = fin["commercial_acceptance_balance_fen"]
+        breach("SL_COMMERCIAL_ACCEPTANCE", not pd.isna(accepted) and int(accepted) * 100 > 15 * int(fin["total_assets_fen"]))
+        related = df[df["related_shareholder_id"].notna()].groupby("related_shareholder_id")
+        breach("SL_SHAREHOLDER_RELATED", bool((related["balance_fen"].sum() > related["shareholder_contribution_fen"].max())
+                                              .any()))
         lenders.append(pd.DataFrame({"borrower_id": df.loc[bal > 0, "borrower_id"].unique(), "code": code}))
     if "CD_MULTI_INSTITUTION_BORROWER" in wanted:
         both = pd.concat(lenders, ignore_index=True)
@@ -510,7 +539,9 @@ def write_report(res: dict, a: argparse.Namespace) -> None:
         "* rule pack: pandas reads each company's Parquet file (and statement) and computes each rule the engine "
         "ran — concentration per borrower and per group against prior-year net assets, the leverage ratios, the "
         "internet per-borrower caps, the M1/M2/M3+ shares, the NPL ratio, loans over 90 days still performing, "
-        "the rate over 4× the LPR at the contract date — comparing exactly in integers, then the borrowers with "
+        "the rate over 4× the LPR at the contract date, the own share of joint online loans with banks, loans "
+        "co-funded with unlicensed partners, commercial acceptances against total assets, loans to shareholders' "
+        "related parties against their stakes — comparing exactly in integers, then the borrowers with "
         "balances at more than three companies. It only decides breach or not (no top-five explanation, no "
         "data-quality reasons), so the speed-up is if anything understated. Full scale, no extrapolation.",
         "",

@@ -30,7 +30,9 @@ def loan(n: int, **kw) -> dict[str, str]:
     row = {"institution_code": "SL-0001", "period": "2025-09", "loan_id": f"L{n:06d}", "borrower_id": f"B{n % 7}",
            "borrower_group_id": f"G{n % 5}", "borrower_type": "small_micro_enterprise", "purpose": "business",
            "contract_date": "2025-03-01", "maturity_date": "2026-03-01", "principal_fen": "100000000",
-           "balance_fen": "80000000", "annual_rate": "0.1200", "overdue_days": "0", "classification": "normal"}
+           "balance_fen": "80000000", "annual_rate": "0.1200", "overdue_days": "0", "classification": "normal",
+           "related_shareholder_id": "", "shareholder_contribution_fen": "", "joint_lender_type": "", "is_online": "",
+           "own_funding_share": ""}
     return {k: v for k, v in (row | kw).items() if k in FIELDS}
 
 

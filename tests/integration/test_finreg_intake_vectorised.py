@@ -50,16 +50,19 @@ def parquet(columns: dict[str, pa.Array]) -> bytes:
 def expected_table(rows: list[dict[str, str]]) -> pa.Table:
     """The stored table, worked by hand from the contract: fen and days as integers, dates as dates, rates
     as the exact decimal text, the rest as text."""
-    ints = {"principal_fen", "balance_fen", "overdue_days"}
+    ints = {"principal_fen", "balance_fen", "overdue_days", "shareholder_contribution_fen"}
     dates = {"contract_date", "maturity_date"}
     cols = {}
-    for k in FIELDS:
+    for k in FIELDS:  # an empty cell of an optional field is null
+        cells = [r[k].strip() or None for r in rows]
         if k in ints:
-            cols[k] = pa.array([int(r[k].strip()) for r in rows], pa.int64())
+            cols[k] = pa.array([c and int(c) for c in cells], pa.int64())
         elif k in dates:
-            cols[k] = pa.array([date.fromisoformat(r[k].strip()) for r in rows], pa.date32())
+            cols[k] = pa.array([c and date.fromisoformat(c) for c in cells], pa.date32())
+        elif k == "is_online":
+            cols[k] = pa.array([c and c == "true" for c in cells], pa.bool_())
         else:
-            cols[k] = pa.array([r[k].strip() for r in rows], pa.string())
+            cols[k] = pa.array(cells, pa.string())
     return pa.table(cols)
 
 
@@ -174,7 +177,8 @@ def test_many_small_batches_and_uneven_rows_read_as_one(inst, monkeypatch):
     assert report(inst, blank) == expected
     assert report(inst, parquet({k: pa.array([r[k] for r in rows]) for k in FIELDS}), "loans.parquet") == (
         1, [(10, "loan_id", "与第 4 行重复", "repeats row 4")])
-    short = data.replace(b",0,normal\nSL-0001,2025-09,L000002", b"\nSL-0001,2025-09,L000002")
+    short = data.replace(b",0,normal,,,,,\nSL-0001,2025-09,L000002", b"\nSL-0001,2025-09,L000002")
+    assert short != data
     assert report(inst, short) == (3, [(2, "overdue_days", "必填", "required"), (2, "classification", "必填", "required"),
                                        (10, "loan_id", "与第 4 行重复", "repeats row 4")])  # line 2 is no first
 

@@ -13,7 +13,7 @@ import yaml
 from gzgov.config import get_settings
 
 TYPES = {"string", "integer", "decimal", "date", "boolean", "enum"}
-CONTRACT_VERSION = "2026.1"  # raised whenever datasets.yaml changes a submitted field
+CONTRACT_VERSION = "2026.2"  # raised whenever datasets.yaml changes a submitted field
 
 
 @dataclass(frozen=True)

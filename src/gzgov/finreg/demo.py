@@ -241,6 +241,19 @@ def _small_loan(b: Book, internet_index: dict[str, int]) -> None:
     for j, ln in enumerate(small[7::23][:6]):
         ln["overdue_days"], ln["classification"] = ((15, "normal"), (45, "special_mention"), (75, "special_mention"),
                                                     (15, "normal"), (45, "special_mention"), (120, "substandard"))[j]
+    # joint lending (金规〔2024〕26号 Art. 15): every 10th online loan of an internet lender made with a commercial
+    # bank, its own share 30–50%; every 50th loan of the others with another licensed lender
+    for i, ln in enumerate(loans):
+        ln["is_online"] = internet
+        if internet and i % 10 == 3:
+            ln |= {"joint_lender_type": "commercial_bank", "own_funding_share": f"0.{b.rng.randint(30, 50)}"}
+        elif not internet and i % 50 == 7:
+            ln |= {"joint_lender_type": "licensed_other", "own_funding_share": "0.50"}
+    number = int(b.code[3:])
+    if number % 6 == 0:  # accepts commercial bills, 8% of total assets (Art. 17: at most 15%)
+        b.fin["commercial_acceptance_balance_fen"] = b.fin["total_assets_fen"] * 8 // 100
+    if number % 5 == 0:  # a loan to a shareholder's related party, half its stake (Art. 26: at most the stake)
+        loans[-1] |= {"related_shareholder_id": f"{b.code}-SH1", "shareholder_contribution_fen": loans[-1]["balance_fen"] * 2}
     if internet:  # consumers shared with the next two internet lenders: each borrows from exactly three
         k, lenders = internet_index[b.code], len(internet_index)
         shared = [ln for ln in loans if ln["purpose"] == "consumption" and not ln["overdue_days"]]
@@ -413,6 +426,29 @@ def _online_consumer(b: Book) -> None:
 @plant("SL_ONLINE_BUSINESS_PER_BORROWER")
 def _online_business(b: Book) -> None:
     next(ln for ln in _current(b) if ln["purpose"] == "business")["balance_fen"] = 1_200_000_000
+
+
+@plant("SL_JOINT_ONLINE_OWN_SHARE")
+def _joint_online(b: Book) -> None:
+    next(ln for ln in b.records["loans"] if ln.get("joint_lender_type") == "commercial_bank")["own_funding_share"] = "0.20"
+
+
+@plant("SL_JOINT_UNLICENSED_PARTNER")
+def _joint_unlicensed(b: Book) -> None:
+    b.records["loans"][1] |= {"joint_lender_type": "unlicensed", "own_funding_share": "0.60"}
+
+
+@plant("SL_COMMERCIAL_ACCEPTANCE")
+def _acceptance(b: Book) -> None:
+    b.fin["commercial_acceptance_balance_fen"] = b.fin["total_assets_fen"] * 18 // 100
+
+
+@plant("SL_SHAREHOLDER_RELATED")
+def _sl_shareholder(b: Book) -> None:
+    stake = b.fin["net_assets_prior_year_end_fen"] // 20
+    b.records["loans"][2] |= {"related_shareholder_id": f"{b.code}-SH9", "shareholder_contribution_fen": stake,
+                              "balance_fen": stake * 7 // 5, "principal_fen": stake * 7 // 5,
+                              "borrower_group_id": f"{b.code}-G-PLANT"}
 
 
 @plant("CD_OVERDUE_M1_SHARE")

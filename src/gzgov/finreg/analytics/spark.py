@@ -111,6 +111,7 @@ class SparkBackend:
     """The engine's Backend on Spark: Parquet read by the executors, views per run, rows collected."""
 
     dialect = SPARK
+    batch_rows: int | None = None  # Spark partitions the grouping itself
 
     def __init__(self, spark: SparkSession | None = None) -> None:
         self.spark = (spark or spark_session()).newSession()
@@ -139,9 +140,9 @@ class SparkBackend:
     def create_view(self, name: str, sql: str) -> None:
         self._view(self.spark.sql(sql), name)
 
-    def materialize(self, name: str, sql: str) -> None:
+    def materialize(self, name: str, parts: list[str]) -> None:
         """A view, recomputed by each query that reads it (Spark's cache would hold it in executor memory)."""
-        self.create_view(name, sql)
+        self.create_view(name, " UNION ALL ".join(parts))
 
     def execute(self, sql: str) -> list[tuple]:
         return [tuple(row) for row in self.spark.sql(sql).collect()]

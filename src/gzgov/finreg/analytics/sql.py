@@ -294,15 +294,23 @@ class Compiler:
         values = ", ".join(f"({self.dialect.literal(c)})" for c in self.codes)
         return f"SELECT * FROM (VALUES {values}) e(institution_code)"
 
-    def shared_sql(self, table: SharedTable) -> str:
-        """The query filling a shared table, over the institutions of `codes` (every rule's, for the run)."""
+    def shared_sql(self, table: SharedTable, needed: frozenset[Aggregate] | None = None, *,
+                   empty: bool = False) -> str:
+        """The query filling a shared table, over the institutions of `codes` (every rule's, for the run).
+        `needed`: only these aggregates are computed (the others are NULL, their presence 0), for a part of
+        the table whose institutions no rule reads the others for; `empty`: no rows, every column typed."""
         keys = "institution_code" + (f", {self.ident(table.group)} AS grp" if table.group else "")
         def only(where: tuple[Condition, ...]) -> str:
             return f" FILTER (WHERE {self.where(where)})" if where else ""
 
-        cols = [f"COUNT(*){only(w)} AS p{j}" for j, w in enumerate(table.wheres)]
-        cols += [f"{self.agg(a)}{only(a.where)} AS a{i}" for i, a in enumerate(table.stored)]
-        where = "TRUE" if table.everyone else self.mine()
+        def kept(a: Aggregate) -> bool:
+            return needed is None or a in needed
+
+        cols = [f"COUNT(*){only(w)} AS p{j}" if any(kept(a) for a in table.aggregates if a.where == w)
+                else f"0 AS p{j}" for j, w in enumerate(table.wheres)]
+        cols += [f"{self.agg(a)}{only(a.where)} AS a{i}" if kept(a) else f"NULL AS a{i}"
+                 for i, a in enumerate(table.stored)]
+        where = "FALSE" if empty else "TRUE" if table.everyone else self.mine()
         return (f"SELECT {keys}, {', '.join(cols)} FROM {self.ident(table.dataset)} WHERE {where} "
                 f"GROUP BY {'1, 2' if table.group else '1'}")
 
