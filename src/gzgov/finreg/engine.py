@@ -113,6 +113,9 @@ class Backend(Protocol):
         """The rows of the queries (disjoint parts of one result, UNION ALL) as the relation `name`, computed
         once if the engine can hold it."""
 
+    def drop(self, name: str) -> None:
+        """Free a shared aggregate table no rule of the run reads any more."""
+
     batch_rows: int | None
     """Rows of data a grouped shared table is computed from at a time (whole institutions per part), or None
     for one query."""
@@ -156,6 +159,9 @@ class DuckDBBackend:
         self.con.execute(f"CREATE TEMP TABLE {DUCKDB.ident(name)} AS {parts[0]}")
         for sql in parts[1:]:
             self.con.execute(f"INSERT INTO {DUCKDB.ident(name)} {sql}")
+
+    def drop(self, name: str) -> None:
+        self.con.execute(f"DROP TABLE {DUCKDB.ident(name)}")
 
     def execute(self, sql: str) -> list[tuple]:
         return self.con.execute(sql).fetchall()
@@ -402,15 +408,18 @@ def _runnable(data: PeriodData, book: RuleBook, rule: Rule, codes: list[str], ru
     return sorted(applying)
 
 
-def _share(data: PeriodData, book: RuleBook, work: list[tuple[Rule, list[str]]], run: CheckRun) -> Shared:
+def _share(data: PeriodData, book: RuleBook, work: list[tuple[Rule, list[str]]],
+           run: CheckRun) -> tuple[Shared, dict[str, list[str]]]:
     """Every aggregate the rules read per institution (and group) computed together, one pass per dataset and
     grouping (`analytics.sql.plan_shared`), for all the institutions of the run. On a backend that takes a
     grouping in parts (`batch_rows`), each part holds whole institutions, so every group lies in one part and
-    the table has the rows one query gives; a part computes only the aggregates its institutions' rules read."""
+    the table has the rows one query gives; a part computes only the aggregates its institutions' rules read.
+    Returns the plan and each table's queries (`_run_shared` fills the tables)."""
     uses = [(use, cs) for rule, cs in work for use in metric_uses(rule.metric, book)]
     shared = plan_shared([use for use, _cs in uses])
     codes = tuple(sorted({c for _rule, cs in work for c in cs}))
     dialect = data.backend.dialect
+    fills: dict[str, list[str]] = {}
     for table in shared.tables:
         parts = _parts(data, table, codes, [(a, None if everyone else set(cs)) for (a, group, everyone), cs in uses
                                             if a.dataset == table.dataset and group == table.group])
@@ -424,8 +433,45 @@ def _share(data: PeriodData, book: RuleBook, work: list[tuple[Rule, list[str]]],
             if not parts or any(need != full for _part, need in parts):  # first, the columns' types
                 sqls.insert(0, Compiler(book, (), dialect).shared_sql(own, empty=True))
         run.shared[table.name] = "\nUNION ALL\n".join(sqls)
-        data.backend.materialize(table.name, sqls)
-    return shared
+        fills[table.name] = sqls
+    return shared, fills
+
+
+def _run_shared(data: PeriodData, book: RuleBook, period: str, work: list[tuple[Rule, list[str]]], run: CheckRun,
+                shared: Shared, fills: dict[str, list[str]]) -> None:
+    """The rules over the shared tables, one grouped table at a time: a grouped table (millions of rows over a
+    large book) is filled, every rule whose tables are all there is run, and a grouped table no rule still
+    waiting reads is dropped, so that at most the grouped tables of one rule are held at once; the tables per
+    institution (one row each) stay for the run."""
+    reads = {rule.id: {t.name for a, group, _everyone in metric_uses(rule.metric, book)
+                       if (t := shared.find(a, group)) is not None} for rule, _codes in work}
+    made: set[str] = set()
+    for table in shared.tables:
+        if table.group is None:
+            data.backend.materialize(table.name, fills[table.name])
+            made.add(table.name)
+    pending = list(work)
+
+    def run_ready() -> None:
+        nonlocal pending
+        waiting = []
+        for rule, codes in pending:
+            if reads[rule.id] <= made:
+                _run_rule(data, book, rule, period, codes, run, shared)
+            else:
+                waiting.append((rule, codes))
+        pending = waiting
+
+    run_ready()
+    grouped = [t.name for t in shared.tables if t.group is not None]
+    for name in grouped:
+        data.backend.materialize(name, fills[name])
+        made.add(name)
+        run_ready()
+        for held in grouped:
+            if held in made and not any(held in reads[rule.id] for rule, _codes in pending):
+                data.backend.drop(held)
+                made.discard(held)
 
 
 def _parts(data: PeriodData, table: SharedTable, codes: tuple[str, ...],
@@ -462,8 +508,10 @@ def _parts(data: PeriodData, table: SharedTable, codes: tuple[str, ...],
 
 def _run_rule(data: PeriodData, book: RuleBook, rule: Rule, period: str, codes: list[str], run: CheckRun,
               shared: Shared = Shared()) -> None:
+    datasets = _datasets_of(rule.metric) - {"institution"}
+    whole = frozenset(ds for ds in datasets if {c for c, d in data.submitted if d == ds} <= set(codes))
     try:
-        sql = compile_rule(rule, book, tuple(codes), data.backend.dialect, shared)
+        sql = compile_rule(rule, book, tuple(codes), data.backend.dialect, shared, whole)
     except Unsupported as exc:
         run.skipped += [Skipped(c, rule.id, f"unsupported: {exc.reason}") for c in codes]
         return
@@ -500,9 +548,11 @@ def run_period(session: Session, period: str, institution_codes: list[str] | Non
             codes = _runnable(data, book, rule, codes_by_rule[rule_id], run)
             if codes:
                 work.append((rule, codes))
-        shared = _share(data, book, work, run) if share else Shared()
-        for rule, codes in work:
-            _run_rule(data, book, rule, period, codes, run, shared)
+        if share:
+            _run_shared(data, book, period, work, run, *_share(data, book, work, run))
+        else:
+            for rule, codes in work:
+                _run_rule(data, book, rule, period, codes, run)
     finally:
         backend.close()
     run.breaches.sort(key=lambda b: (b.institution, b.rule))

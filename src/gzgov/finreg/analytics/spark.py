@@ -144,6 +144,10 @@ class SparkBackend:
         """A view, recomputed by each query that reads it (Spark's cache would hold it in executor memory)."""
         self.create_view(name, " UNION ALL ".join(parts))
 
+    def drop(self, name: str) -> None:
+        self.spark.catalog.dropTempView(name)
+        self.views.remove(name)
+
     def execute(self, sql: str) -> list[tuple]:
         return [tuple(row) for row in self.spark.sql(sql).collect()]
 

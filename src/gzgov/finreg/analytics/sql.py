@@ -244,6 +244,8 @@ class Compiler:
     codes: tuple[str, ...]  # the institutions the rule is run for
     dialect: Dialect = DUCKDB
     shared: Shared = Shared()  # aggregates already computed for the run; the rest are read from the data
+    # datasets every row of which is the rule's (no other institution submitted it): scanned without a filter
+    whole: frozenset[str] = frozenset()
 
     def ident(self, name: str) -> str:
         return self.dialect.ident(name)
@@ -290,6 +292,10 @@ class Compiler:
     def mine(self) -> str:
         return "institution_code IN (" + ", ".join(self.dialect.literal(c) for c in self.codes) + ")"
 
+    def mine_in(self, dataset: str) -> tuple[str, ...]:
+        """The filter to the rule's institutions on a scan of `dataset`: none when all its rows are theirs."""
+        return () if dataset in self.whole else (self.mine(),)
+
     def driver(self) -> str:
         values = ", ".join(f"({self.dialect.literal(c)})" for c in self.codes)
         return f"SELECT * FROM (VALUES {values}) e(institution_code)"
@@ -306,11 +312,18 @@ class Compiler:
         def kept(a: Aggregate) -> bool:
             return needed is None or a in needed
 
-        cols = [f"COUNT(*){only(w)} AS p{j}" if any(kept(a) for a in table.aggregates if a.where == w)
+        # a condition every aggregate has selects the only rows any of them reads: it filters the scan (a
+        # group without such rows would have every p{j} = 0, and is never read)
+        common = tuple(c for c in table.aggregates[0].where if all(c in a.where for a in table.aggregates))
+
+        def rest(where: tuple[Condition, ...]) -> tuple[Condition, ...]:
+            return tuple(c for c in where if c not in common)
+
+        cols = [f"COUNT(*){only(rest(w))} AS p{j}" if any(kept(a) for a in table.aggregates if a.where == w)
                 else f"0 AS p{j}" for j, w in enumerate(table.wheres)]
-        cols += [f"{self.agg(a)}{only(a.where)} AS a{i}" if kept(a) else f"NULL AS a{i}"
+        cols += [f"{self.agg(a)}{only(rest(a.where))} AS a{i}" if kept(a) else f"NULL AS a{i}"
                  for i, a in enumerate(table.stored)]
-        where = "FALSE" if empty else "TRUE" if table.everyone else self.mine()
+        where = "FALSE" if empty else self.where(common, *(() if table.everyone else (self.mine(),)))
         return (f"SELECT {keys}, {', '.join(cols)} FROM {self.ident(table.dataset)} WHERE {where} "
                 f"GROUP BY {'1, 2' if table.group else '1'}")
 
@@ -324,19 +337,20 @@ class Compiler:
         keys = "institution_code" + (f", {self.ident(group)} AS grp" if group else "")
         by = "1, 2" if group else "1"
         return (f"SELECT {keys}, {self.agg(a)} AS v FROM {self.ident(a.dataset)} "
-                f"WHERE {self.where(a.where, self.mine())} GROUP BY {by}")
+                f"WHERE {self.where(a.where, *self.mine_in(a.dataset))} GROUP BY {by}")
 
     def per_institution(self, a: Aggregate) -> str:
         v = "COALESCE(a.v, 0)" if a.agg in ZERO_WHEN_EMPTY else "a.v"
         return f"SELECT e.institution_code, {v} AS v FROM ({self.driver()}) e LEFT JOIN ({self.aggregate(a, None)}) a " \
                "USING (institution_code)"
 
-    def base(self, m: Metric, breaching: str | None = None) -> str:
+    def base(self, m: Metric, breaching: str | None = None, exceeds: str | None = None) -> str:
         """Rows (institution_code, grp, n, d) for the metric; `breaching`, a condition on a value v measured
         across all institutions (d = 1), keeps only the groups it holds for before they are matched to each
-        institution's own (an exact pre-filter, for the rule's limit)."""
+        institution's own (an exact pre-filter, for the rule's limit); `exceeds`, the same on a value c for a
+        limit a larger value breaches (`<=`, `<`), lets a count be pre-filtered by hash bucket."""
         if m.scope == "all_institutions":
-            return self._all_institutions(m, breaching)
+            return self._all_institutions(m, breaching, exceeds)
         if m.kind == "flag":
             return self._flag(m)
         if m.kind == "ratio":
@@ -364,9 +378,9 @@ class Compiler:
         group = self.ident(m.group_by) if m.group_by else self.key(m.dataset)
         n, d = _ratio_term(m.expression, self.booleans(m.dataset), self.dialect)
         return (f"SELECT institution_code, {group} AS grp, {n} AS n, {d} AS d FROM {self.ident(m.dataset)} "
-                f"WHERE {self.where(m.where, self.mine())}")
+                f"WHERE {self.where(m.where, *self.mine_in(m.dataset))}")
 
-    def _all_institutions(self, m: Metric, breaching: str | None = None) -> str:
+    def _all_institutions(self, m: Metric, breaching: str | None = None, exceeds: str | None = None) -> str:
         """Each group of an institution's rows measured over every institution's rows. The institution's own
         groups are its rows' groups (a count); the measure across institutions adds up the per-institution
         partials of a shared table over everyone where the aggregate allows (sum, count, max, min, a count of
@@ -378,8 +392,14 @@ class Compiler:
         table = self.shared.find(a, m.group_by)
         if table is not None and table.everyone and _combinable(a):
             combine = COMBINE.get(a.agg, "SUM({})").format(table.value(a))
-            total = (f"SELECT grp, {combine} AS v FROM {self.ident(table.name)} WHERE {table.presence(a)} > 0 "
-                     "GROUP BY 1")
+            rows = f"{self.ident(table.name)} WHERE {table.presence(a)} > 0"
+            if breaching and exceeds and (a.agg == "count" or _is_institution_count(a)):
+                # the groups sharing a hash bucket add up to at least each one's count (never NULL): only a
+                # bucket over the limit can hold a group over it, and grouping hashes first is cheaper than
+                # grouping every key; the groups of those buckets are then counted exactly
+                rows += (f" AND hash(grp) IN (SELECT h FROM (SELECT hash(grp) AS h, {combine} AS c FROM {rows} "
+                         f"GROUP BY 1) b WHERE {exceeds})")
+            total = f"SELECT grp, {combine} AS v FROM {rows} GROUP BY 1"
         else:
             total = f"SELECT {g} AS grp, {self.agg(a)} AS v FROM {ds} WHERE {self.where(a.where)} GROUP BY 1"
         if breaching:
@@ -404,14 +424,16 @@ def _rank_keys(rule: Rule) -> list[str]:
 
 
 def compile_rule(rule: Rule, book: RuleBook, codes: tuple[str, ...], dialect: Dialect = DUCKDB,
-                 shared: Shared = Shared()) -> str:
-    """The query giving, per institution, its five worst breaching groups (or data-quality rows)."""
-    compiler = Compiler(book, codes, dialect, shared)
+                 shared: Shared = Shared(), whole: frozenset[str] = frozenset()) -> str:
+    """The query giving, per institution, its five worst breaching groups (or data-quality rows); `whole`: the
+    datasets whose rows all belong to `codes`."""
+    compiler = Compiler(book, codes, dialect, shared, whole)
     scales = compiler.scales(rule.metric)
     # across all institutions d is 1: a group is flagged (breach, or data quality) exactly when v IS NULL or
     # breaches, so only those groups need matching to the institutions that have them
     breaching = f"v IS NULL OR NOT ({_holds(rule, *scales, n='v', d='1')})"
-    base = compiler.base(rule.metric, breaching)
+    exceeds = f"NOT ({_holds(rule, *scales, n='c', d='1')})" if rule.limit.comparator in ("<=", "<") else None
+    base = compiler.base(rule.metric, breaching, exceeds)
     return _query(rule, base, *scales, dialect)
 
 
