@@ -62,6 +62,7 @@ INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 CELL_LIMIT = csv.field_size_limit()  # the csv module's field limit: a longer CSV cell is refused on every path
 CSV_BLOCK = 1 << 24  # bytes of CSV text Arrow parses at a time
 BATCH_ROWS = 1 << 18  # rows per batch from the row reader and from Parquet
+ROW_GROUP_ROWS = 1 << 20  # rows per row group of a stored file (pyarrow's default)
 
 
 def store_dir() -> Path:
@@ -229,8 +230,14 @@ class _Checker:
     """Takes the file's rows in batches — the text of each contract field (None: the column is absent, every
     cell empty) and each row's line number — and keeps the typed rows and the faults."""
 
-    def __init__(self, ds: Dataset, fields: list[Field], code: str, period: str) -> None:
+    def __init__(self, ds: Dataset, fields: list[Field], code: str, period: str, sink: Path | None = None) -> None:
         self.ds, self.fields, self.code, self.period = ds, fields, code, period
+        # `sink`: the rows are written there as Parquet batch by batch while every row so far is good (a file
+        # with a bad row is refused whole, and the caller removes it), and only the keys are kept in memory
+        self.sink = sink
+        self.writer: pq.ParquetWriter | None = None
+        self.sinking = sink is not None
+        self.pending: list[pa.RecordBatch] = []  # good batches not yet written (up to a row group's rows)
         # as held: an enum, and the institution's code and the period (one value each in a good file), as
         # dictionary indices; the contract's plain types in the stored file
         self.schema = pa.schema([pa.field(f.name, _DICTIONARY if f.type == "enum" or f.name in _ONE_VALUE
@@ -270,7 +277,17 @@ class _Checker:
                 one = pa.array([expected], pa.string())  # a row of another value is faulty, never stored
                 values[self.names.index(name)] = pa.DictionaryArray.from_arrays(pc.index_in(own, value_set=one), one)
         batch = pa.RecordBatch.from_arrays(values, schema=self.schema)
-        self.batches.append(batch)
+        if self.sink is None:
+            self.batches.append(batch)
+        else:
+            self.batches.append(batch.select(list(self.ds.key)))  # for the repeats
+            self.sinking = self.sinking and pc.all(ok).as_py()
+            if self.sinking:
+                self.pending.append(batch)
+                if sum(b.num_rows for b in self.pending) >= ROW_GROUP_ROWS:
+                    self._flush()
+            else:
+                self.pending.clear()
         self.ok.append(ok)
         self.lines.append(lines)
         if self.ds.key:
@@ -335,11 +352,28 @@ class _Checker:
             return "period", f"报送期应为 {self.period}", f"the period must be {self.period}"
         return self.ds.key[0], f"与第 {text} 行重复", f"repeats row {text}"
 
+    def _flush(self) -> None:
+        """The pending good batches as one row group of the sink's file."""
+        if self.writer is None:
+            self.writer = pq.ParquetWriter(self.sink, self.schema, compression="zstd", store_schema=False)
+        self.writer.write_table(pa.Table.from_batches(self.pending, schema=self.schema), row_group_size=ROW_GROUP_ROWS)
+        self.pending.clear()
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+        if self._duckdb is not None:
+            self._duckdb.close()
+            self._duckdb = None
+
     def finish(self, report: ImportReport) -> pa.Table | None:
-        """Put the faults into the report in file order; the typed table when there are none."""
+        """Put the faults into the report in file order; the typed table when there are none (with a sink: an
+        empty table, the rows being in the sink's file)."""
         self._repeats()
         if self._duckdb is not None:
             self._duckdb.close()
+            self._duckdb = None
         report.rows = self.rows
         # what the reader reported as it read (a cell it could not read) goes before the faults of its row
         found = [(e.row, -1, e) for e in report.errors]
@@ -355,6 +389,11 @@ class _Checker:
         report.error_count = total
         if total:
             return None
+        if self.sink is not None:
+            if self.pending or self.writer is None:  # the last rows (or none: a file with no rows is refused)
+                self._flush()
+            self.close()
+            return self.schema.empty_table()
         return pa.Table.from_batches(self.batches, schema=self.schema)
 
 
@@ -515,25 +554,35 @@ class Checked:
     table: pa.Table
     rows: int
     sha256: str
+    spooled: Path | None = None  # the rows already written there as the file was checked (`table` is empty)
 
     def write(self, path: Path) -> None:
         """The rows as Parquet (zstd). The dictionary columns are written as Parquet writes any string column
         (dictionary pages); no Arrow schema is kept, so the file reads back in the contract's plain types."""
-        pq.write_table(self.table, path, compression="zstd", store_schema=False)
+        if self.spooled is not None:
+            os.replace(self.spooled, path)
+        else:
+            pq.write_table(self.table, path, compression="zstd", store_schema=False)
 
 
 def _check(data: bytes, filename: str, ds: Dataset, fields: list[Field], code: str, period: str,
-           read: Callable[..., Batches]) -> tuple[ImportReport, pa.Table | None]:
+           read: Callable[..., Batches], sink: Path | None = None) -> tuple[ImportReport, pa.Table | None]:
     columns = [Column(f.name, f.zh, f.en, required=f.required) for f in fields]
     report = ImportReport(filename)
-    checker = _Checker(ds, fields, code, period)
-    for texts, lines in read(data, filename, columns, report):
-        checker.add(texts, lines)
-    return report, checker.finish(report)
+    checker = _Checker(ds, fields, code, period, sink)
+    try:
+        for texts, lines in read(data, filename, columns, report):
+            checker.add(texts, lines)
+        return report, checker.finish(report)
+    finally:
+        checker.close()
 
 
-def check_submission(data: bytes, filename: str, dataset: str, inst: Institution, period: str) -> Checked:
-    """Check a file against its contract: every row valid, or ImportRejected with a row/column/reason report."""
+def check_submission(data: bytes, filename: str, dataset: str, inst: Institution, period: str,
+                     spool: Path | None = None) -> Checked:
+    """Check a file against its contract: every row valid, or ImportRejected with a row/column/reason report.
+    `spool`: write the rows there as they are checked instead of holding them (a 10M-row loans file is about
+    a gigabyte as Arrow); the file is removed if the submission is refused."""
     datasets = load_datasets()
     ds = datasets.get(dataset)
     if ds is None or ds.grain == "institution":
@@ -542,20 +591,27 @@ def check_submission(data: bytes, filename: str, dataset: str, inst: Institution
         raise GzgovError("dataset_not_for_kind", f"{inst.kind} 不报送 {dataset}", f"{inst.kind} does not submit {dataset}")
     period = _period(period)
     fields = ds.submitted_fields(inst.kind)
-    with ThreadPoolExecutor(1) as pool:
-        digest = pool.submit(lambda: hashlib.sha256(data).hexdigest())  # alongside the check (no GIL held)
-        try:
-            report, table = _check(data, filename, ds, fields, inst.code, period, _batches)
-        except _NeedsRowReader:
-            report, table = _check(data, filename, ds, fields, inst.code, period, _row_reader)
-        sha256 = digest.result()
-    if report.ok and report.rows == 0:
-        report.add(2, "file", "文件中没有数据行", "the file has no data rows")
-    if ds.grain == "period" and report.ok and report.rows != 1:
-        report.add(3, "file", "定期报表应只有一行", "a periodic statement has exactly one row")
-    if not report.ok or table is None:
-        raise ImportRejected(report)
-    return Checked(ds, table, report.rows, sha256)
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            digest = pool.submit(lambda: hashlib.sha256(data).hexdigest())  # alongside the check (no GIL held)
+            try:
+                report, table = _check(data, filename, ds, fields, inst.code, period, _batches, spool)
+            except _NeedsRowReader:
+                if spool is not None:
+                    spool.unlink(missing_ok=True)  # the rows the fast reader wrote: read again from the start
+                report, table = _check(data, filename, ds, fields, inst.code, period, _row_reader, spool)
+            sha256 = digest.result()
+        if report.ok and report.rows == 0:
+            report.add(2, "file", "文件中没有数据行", "the file has no data rows")
+        if ds.grain == "period" and report.ok and report.rows != 1:
+            report.add(3, "file", "定期报表应只有一行", "a periodic statement has exactly one row")
+        if not report.ok or table is None:
+            raise ImportRejected(report)
+    except BaseException:
+        if spool is not None:
+            spool.unlink(missing_ok=True)
+        raise
+    return Checked(ds, table, report.rows, sha256, spool)
 
 
 # ---------------------------------------------------------------- storing
@@ -587,7 +643,17 @@ def submit(session: Session, actor: Actor, institution_code: str, dataset: str, 
             if (prior.dataset, prior.period, prior.sha256) != (dataset, period, hashlib.sha256(data).hexdigest()):
                 raise GzgovError("idempotency_conflict", "该幂等键已用于另一份报送", "This idempotency key was used for another submission")
             return prior, False
-    checked = check_submission(data, filename, dataset, inst, period)
+    spool = store_dir() / ".spool" / f"{uuid.uuid4().hex}.parquet"
+    spool.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return _store(session, actor, inst, dataset, period, check_submission(data, filename, dataset, inst, period,
+                                                                              spool), channel, idempotency_key)
+    finally:
+        spool.unlink(missing_ok=True)  # moved into the store when it was taken
+
+
+def _store(session: Session, actor: Actor, inst: Institution, dataset: str, period: str, checked: Checked,
+           channel: str, idempotency_key: str | None) -> tuple[Submission, bool]:
     current = session.scalars(select(Submission).where(
         Submission.institution_id == inst.id, Submission.dataset == dataset, Submission.period == period,
         Submission.status == "current")).all()
