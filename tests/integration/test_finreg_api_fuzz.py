@@ -285,7 +285,7 @@ def test_a_concurrent_retry_is_answered_with_the_submission_that_won(tokens, mon
     the_other_request_wins(intake, "check_submission", loans_csv([loan(5)]), "race")  # after the key lookup
     r = _post(tokens["SL-0001"], loans_csv([loan(5)]), key="race")
     assert r.status_code == 200 and not r.json()["created"], r.text
-    the_other_request_wins(intake.pq, "write_table", loans_csv([loan(6)]), None)  # after the version count
+    the_other_request_wins(intake.Checked, "write", loans_csv([loan(6)]), None)  # after the version count
     r = _post(tokens["SL-0001"], loans_csv([loan(7)]))
     assert r.status_code == 409 and r.json()["code"] == "concurrent_submission", r.text
 
