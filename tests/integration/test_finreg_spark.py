@@ -292,6 +292,22 @@ def test_the_shared_aggregates_give_what_each_rules_own_scans_give(session):
     assert sorted(shared.skipped, key=repr) == sorted(own.skipped, key=repr)
 
 
+def test_the_hash_bucket_pre_filter_is_exact_whatever_the_collisions(session, monkeypatch):
+    """Borrowers at more than three institutions are counted first per hash bucket: a bucket's count bounds
+    each of its groups', so even two buckets for every borrower (collisions everywhere) give the same
+    breaches, values and top borrowers as the fine hash."""
+    from gzgov.finreg.analytics import sql
+
+    rich_period(session)
+    fine = engine.run_period(session, PERIOD)
+    assert f"{sql.BUCKET} IN (SELECT h" in fine.sql["CD_MULTI_INSTITUTION_BORROWER"]
+    monkeypatch.setattr(sql, "BUCKET", "(hash(grp) % 2)")
+    coarse = engine.run_period(session, PERIOD)
+    assert "(hash(grp) % 2) IN (SELECT h" in coarse.sql["CD_MULTI_INSTITUTION_BORROWER"]
+    multi = [b for b in coarse.breaches if b.rule == "CD_MULTI_INSTITUTION_BORROWER"]
+    assert len(multi) == 4 and by_key(coarse) == by_key(fine)
+
+
 def test_shared_tables_computed_in_parts_of_whole_institutions_give_the_same_verdicts(session, monkeypatch):
     """DuckDB fills a grouped shared table in parts of whole institutions (`batch_rows` stored rows at most),
     each computing only the aggregates its institutions' rules read (the internet caps' purpose sums for the

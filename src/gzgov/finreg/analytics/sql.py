@@ -137,6 +137,9 @@ def _ratio_term(t: Term, booleans: frozenset[str], dialect: Dialect) -> tuple[st
 # an aggregate read per institution (group None) or per institution and group; everyone: over every
 # institution's rows, not only those the rules run for (a measure across all institutions)
 Use = tuple[Aggregate, "str | None", bool]
+# the hash bucket of a group for the pre-filter of counts across institutions (any function of grp is exact;
+# a finer one filters more)
+BUCKET = "hash(grp)"
 # how per-institution partials add up across institutions (a count of distinct institutions is 0 or 1 each)
 COMBINE = {"sum": "SUM({})", "count": "SUM({})", "max": "MAX({})", "value": "MAX({})", "min": "MIN({})"}
 
@@ -397,7 +400,7 @@ class Compiler:
                 # the groups sharing a hash bucket add up to at least each one's count (never NULL): only a
                 # bucket over the limit can hold a group over it, and grouping hashes first is cheaper than
                 # grouping every key; the groups of those buckets are then counted exactly
-                rows += (f" AND hash(grp) IN (SELECT h FROM (SELECT hash(grp) AS h, {combine} AS c FROM {rows} "
+                rows += (f" AND {BUCKET} IN (SELECT h FROM (SELECT {BUCKET} AS h, {combine} AS c FROM {rows} "
                          f"GROUP BY 1) b WHERE {exceeds})")
             total = f"SELECT grp, {combine} AS v FROM {rows} GROUP BY 1"
         else:
