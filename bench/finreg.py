@@ -134,7 +134,9 @@ def _financials_csv(code: str, book_fen: int, internet: bool, seed: int) -> byte
            "abs_outstanding_fen": 0,
            # a third accept commercial bills, 5–20% of total assets (Art. 17 caps it at 15%)
            "commercial_acceptance_balance_fen": (int((net + book_fen) * rng.uniform(0.05, 0.20))
-                                                 if rng.random() < 1 / 3 else "")}
+                                                 if rng.random() < 1 / 3 else ""),
+           # one in twenty raised money through a private fund (Art. 21 forbids it); the others none or empty
+           "venue_fund_funding_fen": int(net * 0.01) if rng.random() < 0.05 else rng.choice((0, ""))}
     return (",".join(row) + "\n" + ",".join(str(v) for v in row.values()) + "\n").encode()
 
 
@@ -395,6 +397,8 @@ def phase_pandas(rules: str) -> dict:
         breach("SL_JOINT_UNLICENSED_PARTNER", bool((joint == "unlicensed").any()))
         accepted = fin["commercial_acceptance_balance_fen"]
         breach("SL_COMMERCIAL_ACCEPTANCE", not pd.isna(accepted) and int(accepted) * 100 > 15 * int(fin["total_assets_fen"]))
+        raised = fin.get("venue_fund_funding_fen")
+        breach("SL_PROHIBITED_FUNDING", raised is not None and not pd.isna(raised) and int(raised) != 0)
         related = df[df["related_shareholder_id"].notna()].groupby("related_shareholder_id")
         breach("SL_SHAREHOLDER_RELATED", bool((related["balance_fen"].sum() > related["shareholder_contribution_fen"].max())
                                               .any()))
@@ -542,7 +546,8 @@ def write_report(res: dict, a: argparse.Namespace) -> None:
         "ran — concentration per borrower and per group against prior-year net assets, the leverage ratios, the "
         "internet per-borrower caps, the M1/M2/M3+ shares, the NPL ratio, loans over 90 days still performing, "
         "the rate over 4× the LPR at the contract date, the own share of joint online loans with banks, loans "
-        "co-funded with unlicensed partners, commercial acceptances against total assets, loans to shareholders' "
+        "co-funded with unlicensed partners, commercial acceptances against total assets, money raised through "
+        "trading venues or private funds, loans to shareholders' "
         "related parties against their stakes — comparing exactly in integers, then the borrowers with "
         "balances at more than three companies. It only decides breach or not (no top-five explanation, no "
         "data-quality reasons), so the speed-up is if anything understated. Full scale, no extrapolation.",

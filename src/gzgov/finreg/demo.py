@@ -250,6 +250,7 @@ def _small_loan(b: Book, internet_index: dict[str, int]) -> None:
         elif not internet and i % 50 == 7:
             ln |= {"joint_lender_type": "licensed_other", "own_funding_share": "0.50"}
     number = int(b.code[3:])
+    b.fin["venue_fund_funding_fen"] = 0 if number % 2 else None  # reported as none, or left empty
     if number % 6 == 0:  # accepts commercial bills, 8% of total assets (Art. 17: at most 15%)
         b.fin["commercial_acceptance_balance_fen"] = b.fin["total_assets_fen"] * 8 // 100
     if number % 5 == 0:  # a loan to a shareholder's related party, half its stake (Art. 26: at most the stake)
@@ -441,6 +442,11 @@ def _joint_unlicensed(b: Book) -> None:
 @plant("SL_COMMERCIAL_ACCEPTANCE")
 def _acceptance(b: Book) -> None:
     b.fin["commercial_acceptance_balance_fen"] = b.fin["total_assets_fen"] * 18 // 100
+
+
+@plant("SL_PROHIBITED_FUNDING")
+def _sl_prohibited_funding(b: Book) -> None:
+    b.fin["venue_fund_funding_fen"] = 300_000_000  # ¥3,000,000 through a private investment fund
 
 
 @plant("SL_SHAREHOLDER_RELATED")
