@@ -91,6 +91,9 @@ def loan_table(code: str, n: int, seed: int):
     share = np.where(joint > 0, rng.integers(25, 61, n), 0)
     # loans to three shareholders' related parties (1 in 50,000 loans), each shareholder's stake ¥2,000,000
     holder = np.where(rng.random(n) < 0.00002, rng.integers(1, 4, n), 0)
+    # principal paid out in full (Art. 16) but for 1 in 100,000 loans with a tenth kept back; students: 1 in 1,000
+    disbursed = np.where(rng.random(n) < 0.00001, principal - principal // 10, principal)
+    student = rng.random(n) < 0.001
     columns = {
         "institution_code": pa.array(np.full(n, code)),
         "period": pa.array(np.full(n, PERIOD)),
@@ -114,6 +117,8 @@ def loan_table(code: str, n: int, seed: int):
         "joint_lender_type": pa.array([None, "commercial_bank", "licensed_other", "unlicensed"]).take(pa.array(joint)),
         "is_online": pa.array(rng.random(n) < 0.3),
         "own_funding_share": pc.if_else(pa.array(joint > 0), ids("0.", share, 2), pa.scalar(None, pa.string())),
+        "disbursed_fen": pa.array(disbursed),
+        "borrower_is_student": pa.array(student),
     }
     fields = load_datasets()["loans"].submitted_fields("small_loan")
     return pa.table({f.name: columns[f.name].cast(ARROW[f.type]) for f in fields})
@@ -358,7 +363,8 @@ def phase_pandas(rules: str) -> dict:
         df = pd.read_parquet(path, columns=["borrower_id", "borrower_group_id", "purpose", "contract_date",
                                             "balance_fen", "annual_rate", "overdue_days", "classification",
                                             "related_shareholder_id", "shareholder_contribution_fen",
-                                            "joint_lender_type", "is_online", "own_funding_share"])
+                                            "joint_lender_type", "is_online", "own_funding_share",
+                                            "principal_fen", "disbursed_fen", "borrower_is_student"])
         rows += len(df)
         bal, od = df["balance_fen"], df["overdue_days"]
 
@@ -397,6 +403,11 @@ def phase_pandas(rules: str) -> dict:
         breach("SL_JOINT_UNLICENSED_PARTNER", bool((joint == "unlicensed").any()))
         accepted = fin["commercial_acceptance_balance_fen"]
         breach("SL_COMMERCIAL_ACCEPTANCE", not pd.isna(accepted) and int(accepted) * 100 > 15 * int(fin["total_assets_fen"]))
+        paid = df["disbursed_fen"]
+        breach("SL_FULL_DISBURSEMENT", bool((paid.notna() & (df["principal_fen"] - paid > 0)).any()))
+        online = df["is_online"].fillna(False).astype(bool)
+        breach("SL_ONLINE_CONSUMER_STUDENT", bool((df["borrower_is_student"].fillna(False).astype(bool) & online
+                                                   & (df["purpose"] == "consumption")).any()))
         raised = fin.get("venue_fund_funding_fen")
         breach("SL_PROHIBITED_FUNDING", raised is not None and not pd.isna(raised) and int(raised) != 0)
         related = df[df["related_shareholder_id"].notna()].groupby("related_shareholder_id")
@@ -547,7 +558,7 @@ def write_report(res: dict, a: argparse.Namespace) -> None:
         "internet per-borrower caps, the M1/M2/M3+ shares, the NPL ratio, loans over 90 days still performing, "
         "the rate over 4× the LPR at the contract date, the own share of joint online loans with banks, loans "
         "co-funded with unlicensed partners, commercial acceptances against total assets, money raised through "
-        "trading venues or private funds, loans to shareholders' "
+        "trading venues or private funds, principal not paid out in full, online consumer loans to students, loans to shareholders' "
         "related parties against their stakes — comparing exactly in integers, then the borrowers with "
         "balances at more than three companies. It only decides breach or not (no top-five explanation, no "
         "data-quality reasons), so the speed-up is if anything understated. Full scale, no extrapolation.",

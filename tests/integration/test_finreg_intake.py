@@ -32,7 +32,7 @@ def loan(n: int, **kw) -> dict[str, str]:
            "contract_date": "2025-03-01", "maturity_date": "2026-03-01", "principal_fen": "100000000",
            "balance_fen": "80000000", "annual_rate": "0.1200", "overdue_days": "0", "classification": "normal",
            "related_shareholder_id": "", "shareholder_contribution_fen": "", "joint_lender_type": "", "is_online": "",
-           "own_funding_share": ""}
+           "own_funding_share": "", "disbursed_fen": "", "borrower_is_student": ""}
     return {k: v for k, v in (row | kw).items() if k in FIELDS}
 
 

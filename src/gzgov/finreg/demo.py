@@ -209,6 +209,9 @@ def _rate(rng: random.Random, lo: int, hi: int) -> str:
 # ---------------------------------------------------------------- the books, inside every limit
 
 
+PAID_IN_FULL = object()  # a loan's disbursed_fen until the plants are in: then its principal
+
+
 def _small_loan(b: Book, internet_index: dict[str, int]) -> None:
     n = b.net
     b.fin |= {"total_assets_fen": n * 3 // 2, "total_liabilities_fen": n // 2, "net_assets_fen": n,
@@ -245,6 +248,10 @@ def _small_loan(b: Book, internet_index: dict[str, int]) -> None:
     # bank, its own share 30–50%; every 50th loan of the others with another licensed lender
     for i, ln in enumerate(loans):
         ln["is_online"] = internet
+        # paid out in full (Art. 16; the principal as it stands once the month's plants are in), reported by two
+        # companies in three; no online consumer loan to a student
+        ln["disbursed_fen"] = PAID_IN_FULL if int(b.code[3:]) % 3 else None
+        ln["borrower_is_student"] = False
         if internet and i % 10 == 3:
             ln |= {"joint_lender_type": "commercial_bank", "own_funding_share": f"0.{b.rng.randint(30, 50)}"}
         elif not internet and i % 50 == 7:
@@ -437,6 +444,17 @@ def _joint_online(b: Book) -> None:
 @plant("SL_JOINT_UNLICENSED_PARTNER")
 def _joint_unlicensed(b: Book) -> None:
     b.records["loans"][1] |= {"joint_lender_type": "unlicensed", "own_funding_share": "0.60"}
+
+
+@plant("SL_FULL_DISBURSEMENT")
+def _full_disbursement(b: Book) -> None:
+    ln = b.records["loans"][3]
+    ln["disbursed_fen"] = ln["principal_fen"] * 9 // 10  # a tenth kept back as a "service fee"
+
+
+@plant("SL_ONLINE_CONSUMER_STUDENT")
+def _online_student(b: Book) -> None:
+    next(ln for ln in b.records["loans"] if ln["purpose"] == "consumption")["borrower_is_student"] = True
 
 
 @plant("SL_COMMERCIAL_ACCEPTANCE")
@@ -763,6 +781,9 @@ def build_book(inst: Any, period: str, planted: set[str], internet_index: dict[s
         BUILDERS[inst.kind](b)
     for rule in sorted(planted):
         PLANTERS[rule](b)
+    for ln in b.records.get("loans", ()):
+        if ln.get("disbursed_fen") is PAID_IN_FULL:
+            ln["disbursed_fen"] = ln["principal_fen"]
     if inst.kind == "factoring" and "FA_RISK_RESERVE_MIN" not in planted:
         _reserve(b)
     return b
