@@ -396,8 +396,8 @@ def phase_pandas(rules: str) -> dict:
             known = (span >= 0) & (day <= ends[np.clip(span, 0, None)])
             rate_bp = (df["annual_rate"].astype(float) * 10000).round().astype(np.int64).to_numpy()
             breach("CD_RATE_ABOVE_4LPR", bool((known & (rate_bp > 4 * lpr_bp[np.clip(span, 0, None)])).any()))
-        joint = df["joint_lender_type"]
-        bank = (joint == "commercial_bank") & df["is_online"].fillna(False).astype(bool)
+        joint, online = df["joint_lender_type"], df["is_online"].fillna(False).astype(bool)
+        bank = (joint == "commercial_bank") & online
         share_bp = (df.loc[bank, "own_funding_share"].astype(float) * 10000).round().astype(np.int64)
         breach("SL_JOINT_ONLINE_OWN_SHARE", bool((share_bp < 3000).any()))
         breach("SL_JOINT_UNLICENSED_PARTNER", bool((joint == "unlicensed").any()))
@@ -405,7 +405,6 @@ def phase_pandas(rules: str) -> dict:
         breach("SL_COMMERCIAL_ACCEPTANCE", not pd.isna(accepted) and int(accepted) * 100 > 15 * int(fin["total_assets_fen"]))
         paid = df["disbursed_fen"]
         breach("SL_FULL_DISBURSEMENT", bool((paid.notna() & (df["principal_fen"] - paid > 0)).any()))
-        online = df["is_online"].fillna(False).astype(bool)
         breach("SL_ONLINE_CONSUMER_STUDENT", bool((df["borrower_is_student"].fillna(False).astype(bool) & online
                                                    & (df["purpose"] == "consumption")).any()))
         raised = fin.get("venue_fund_funding_fen")

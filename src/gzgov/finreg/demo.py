@@ -246,17 +246,17 @@ def _small_loan(b: Book, internet_index: dict[str, int]) -> None:
                                                     (15, "normal"), (45, "special_mention"), (120, "substandard"))[j]
     # joint lending (金规〔2024〕26号 Art. 15): every 10th online loan of an internet lender made with a commercial
     # bank, its own share 30–50%; every 50th loan of the others with another licensed lender
+    number = int(b.code[3:])
     for i, ln in enumerate(loans):
         ln["is_online"] = internet
         # paid out in full (Art. 16; the principal as it stands once the month's plants are in), reported by two
         # companies in three; no online consumer loan to a student
-        ln["disbursed_fen"] = PAID_IN_FULL if int(b.code[3:]) % 3 else None
+        ln["disbursed_fen"] = PAID_IN_FULL if number % 3 else None
         ln["borrower_is_student"] = False
         if internet and i % 10 == 3:
             ln |= {"joint_lender_type": "commercial_bank", "own_funding_share": f"0.{b.rng.randint(30, 50)}"}
         elif not internet and i % 50 == 7:
             ln |= {"joint_lender_type": "licensed_other", "own_funding_share": "0.50"}
-    number = int(b.code[3:])
     b.fin["venue_fund_funding_fen"] = 0 if number % 2 else None  # reported as none, or left empty
     if number % 6 == 0:  # accepts commercial bills, 8% of total assets (Art. 17: at most 15%)
         b.fin["commercial_acceptance_balance_fen"] = b.fin["total_assets_fen"] * 8 // 100

@@ -238,6 +238,7 @@ class _Checker:
         self.writer: pq.ParquetWriter | None = None
         self.sinking = sink is not None
         self.pending: list[pa.RecordBatch] = []  # good batches not yet written (up to a row group's rows)
+        self.pending_rows = 0
         # as held: an enum, and the institution's code and the period (one value each in a good file), as
         # dictionary indices; the contract's plain types in the stored file
         self.schema = pa.schema([pa.field(f.name, _DICTIONARY if f.type == "enum" or f.name in _ONE_VALUE
@@ -284,10 +285,12 @@ class _Checker:
             self.sinking = self.sinking and pc.all(ok).as_py()
             if self.sinking:
                 self.pending.append(batch)
-                if sum(b.num_rows for b in self.pending) >= ROW_GROUP_ROWS:
+                self.pending_rows += batch.num_rows
+                if self.pending_rows >= ROW_GROUP_ROWS:
                     self._flush()
             else:
                 self.pending.clear()
+                self.pending_rows = 0
         self.ok.append(ok)
         self.lines.append(lines)
         if self.ds.key:
@@ -358,6 +361,7 @@ class _Checker:
             self.writer = pq.ParquetWriter(self.sink, self.schema, compression="zstd", store_schema=False)
         self.writer.write_table(pa.Table.from_batches(self.pending, schema=self.schema), row_group_size=ROW_GROUP_ROWS)
         self.pending.clear()
+        self.pending_rows = 0
 
     def close(self) -> None:
         if self.writer is not None:
