@@ -424,7 +424,7 @@ def _share(data: PeriodData, book: RuleBook, work: list[tuple[Rule, list[str]]],
         parts = _parts(data, table, codes, [(a, None if everyone else set(cs)) for (a, group, everyone), cs in uses
                                             if a.dataset == table.dataset and group == table.group])
         if parts is None:
-            sqls = [Compiler(book, codes, dialect).shared_sql(table)]
+            sqls = [Compiler(book, codes, dialect, whole=_whole(data, {table.dataset}, codes)).shared_sql(table)]
         else:
             own = replace(table, everyone=False)
             full = frozenset(table.aggregates)
@@ -506,10 +506,15 @@ def _parts(data: PeriodData, table: SharedTable, codes: tuple[str, ...],
     return parts
 
 
+def _whole(data: PeriodData, datasets: set[str], codes) -> frozenset[str]:
+    """Of `datasets`, those every row of which belongs to one of `codes` (no other institution submitted it):
+    a scan of them needs no `institution_code IN (…)` filter."""
+    return frozenset(ds for ds in datasets if {c for c, d in data.submitted if d == ds} <= set(codes))
+
+
 def _run_rule(data: PeriodData, book: RuleBook, rule: Rule, period: str, codes: list[str], run: CheckRun,
               shared: Shared = Shared()) -> None:
-    datasets = _datasets_of(rule.metric) - {"institution"}
-    whole = frozenset(ds for ds in datasets if {c for c, d in data.submitted if d == ds} <= set(codes))
+    whole = _whole(data, _datasets_of(rule.metric) - {"institution"}, codes)
     try:
         sql = compile_rule(rule, book, tuple(codes), data.backend.dialect, shared, whole)
     except Unsupported as exc:

@@ -326,7 +326,7 @@ class Compiler:
                 else f"0 AS p{j}" for j, w in enumerate(table.wheres)]
         cols += [f"{self.agg(a)}{only(rest(a.where))} AS a{i}" if kept(a) else f"NULL AS a{i}"
                  for i, a in enumerate(table.stored)]
-        where = "FALSE" if empty else self.where(common, *(() if table.everyone else (self.mine(),)))
+        where = "FALSE" if empty else self.where(common, *(() if table.everyone else self.mine_in(table.dataset)))
         return (f"SELECT {keys}, {', '.join(cols)} FROM {self.ident(table.dataset)} WHERE {where} "
                 f"GROUP BY {'1, 2' if table.group else '1'}")
 
