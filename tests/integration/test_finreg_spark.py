@@ -327,6 +327,42 @@ def test_shared_tables_computed_in_parts_of_whole_institutions_give_the_same_ver
     assert sorted(parts.skipped, key=repr) == sorted(whole.skipped, key=repr)
 
 
+def test_parts_are_sized_by_the_rows_that_can_reach_the_grouping(session, monkeypatch):
+    """A grouped table whose scan requires a stored field not null (loans to a shareholder's related parties)
+    sizes its parts by the rows that can reach the grouping — the field's non-null values, from the files'
+    statistics, exact — not by the rows stored: the companies with few such loans share one part, and the
+    verdicts are those of one query."""
+    from gzgov.finreg.rules import Condition
+
+    small_loan_companies(session)
+    register(session, "SL-0006", "small_loan", 6)
+    sl_financials(session, "SL-0006")
+    sl_loans(session, [loan(1, "R1", 5_000_000, related_shareholder_id="SH1", shareholder_contribution_fen="4000000"),
+                       loan(2, "R2", 1_000_000, related_shareholder_id="SH1", shareholder_contribution_fen="4000000"),
+                       loan(3, "N3", 1_000_000)], code="SL-0006")  # 6万 to SH1's parties against its 4万 stake
+    related = (Condition("related_shareholder_id", "not_null"),)
+    data = engine.load_period(session, BOOK, PERIOD)
+    try:
+        actual = dict(data.backend.execute("SELECT institution_code, count(*) FROM loans "
+                                           "WHERE related_shareholder_id IS NOT NULL GROUP BY 1"))
+        holders = sorted(c for c, ds in data.submitted if ds == "loans")
+        assert len(holders) == 5 and actual == {"SL-0006": 2}
+        assert {c: data.reaching(c, "loans", related) for c in holders} == {c: actual.get(c, 0) for c in holders}
+        assert data.rows[("SL-0006", "loans")] == 3
+        # a derived field is not stored (filled in the view from its reference series): every row may reach
+        assert data.reaching("SL-0006", "loans", (Condition("lpr_1y_at_contract", "not_null"),)) == 3
+    finally:
+        data.backend.close()
+    monkeypatch.setattr(engine.DuckDBBackend, "batch_rows", 2)
+    parts = engine.run_period(session, PERIOD)
+    assert "UNION ALL" not in parts.shared["loans__by_related_shareholder_id"]  # 0+0+0+0+2 rows: one part
+    assert parts.shared["loans__by_borrower_id"].count("UNION ALL") >= 4  # stored rows: a part per company
+    monkeypatch.setattr(engine.DuckDBBackend, "batch_rows", None)
+    whole = engine.run_period(session, PERIOD)
+    assert ("SL-0006", "SL_SHAREHOLDER_RELATED") in by_key(parts)
+    assert by_key(parts) == by_key(whole)
+
+
 def test_a_period_with_no_institution_runs_and_finds_nothing_on_spark(session, spark):
     run_ = engine.run_period(session, PERIOD, engine="spark")
     assert (run_.breaches, run_.skipped, run_.sql) == ([], [], {})

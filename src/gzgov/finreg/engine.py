@@ -231,12 +231,12 @@ def _column(f, present: set[str], dialect: Dialect) -> str:
     return f"CAST({value} AS {dialect.sql_type(f.type)}) AS {dialect.ident(f.name)}"
 
 
-def _register_dataset(backend: Backend, dataset: str, paths: list[Path]) -> None:
+def _register_dataset(backend: Backend, dataset: str, paths: list[Path], metas: dict[Path, pq.FileMetaData]) -> None:
     """The dataset as a view of every contract field over its files: one relation per stored schema (a kind's
     own fields, or a column stored another way), each cast to the contract, then UNION ALL."""
     schemas: dict[tuple, list[Path]] = defaultdict(list)
     for p in paths:
-        schema = pq.read_schema(p)
+        schema = metas[p].schema.to_arrow_schema()
         schemas[tuple(sorted((f.name, str(f.type)) for f in schema))].append(p)
     parts = []
     for i, (schema, files) in enumerate(sorted(schemas.items())):
@@ -261,6 +261,43 @@ class PeriodData:
     institutions: list[Institution]
     submitted: set[tuple[str, str]]  # (institution code, dataset)
     rows: dict[tuple[str, str], int] = field(default_factory=dict)  # (institution code, dataset) -> rows stored
+    # (institution code, dataset) -> each stored column's non-null values, where the file's statistics say
+    non_null: dict[tuple[str, str], dict[str, int | None]] = field(default_factory=dict)
+
+    def reaching(self, code: str, dataset: str, conditions) -> int:
+        """At most how many of the institution's stored rows of `dataset` pass `conditions`: the fewest
+        non-null values of a stored field the conditions require not null (none where the file lacks it), else
+        every row. Exact bounds from the Parquet footers, for sizing parts; never a filter."""
+        n = self.rows.get((code, dataset), 0)
+        stored = self.non_null.get((code, dataset))
+        if stored is None:
+            return n
+        fields = {f.name: f for f in load_datasets()[dataset].fields}
+        for c in conditions:
+            f = fields.get(c.field)
+            if c.op != "not_null" or f is None or f.derived:
+                continue
+            known = stored.get(c.field, 0)  # a field the file does not carry is NULL in every row
+            if known is not None:
+                n = min(n, known)
+        return n
+
+
+def _non_null(meta: pq.FileMetaData) -> dict[str, int | None]:
+    """Each stored column's non-null values, from its row groups' statistics (None where they do not say)."""
+    counts: dict[str, int | None] = {}
+    for g in range(meta.num_row_groups):
+        rg = meta.row_group(g)
+        for c in range(rg.num_columns):
+            col = rg.column(c)
+            st, name = col.statistics, col.path_in_schema
+            if name in counts and counts[name] is None:
+                continue
+            counts[name] = None if st is None or not st.has_null_count else \
+                counts.get(name, 0) + rg.num_rows - st.null_count
+    for name in meta.schema.names:  # a column without row groups holds no values
+        counts.setdefault(name, 0)
+    return counts
 
 
 def load_period(session: Session, book: RuleBook, period: str, backend: Backend | None = None) -> PeriodData:
@@ -270,15 +307,20 @@ def load_period(session: Session, book: RuleBook, period: str, backend: Backend 
                            .join(Institution, Institution.id == Submission.institution_id)
                            .where(Submission.period == period, Submission.status == "current")).all()
     by_dataset: dict[str, list[Path]] = defaultdict(list)
-    for _code, dataset, path, _n in rows:
-        by_dataset[dataset].append(intake.store_dir() / path)
+    metas: dict[Path, pq.FileMetaData] = {}
+    non_null: dict[tuple[str, str], dict[str, int | None]] = {}
+    for code, dataset, path, _n in rows:
+        full = intake.store_dir() / path
+        by_dataset[dataset].append(full)
+        metas[full] = pq.read_metadata(full)  # the footer: the schema and each column's statistics
+        non_null[(code, dataset)] = _non_null(metas[full])
     insts = list(session.scalars(select(Institution).order_by(Institution.code)))
     backend.register_rows("institution", *_institution_rows(insts))
     for dataset, paths in sorted(by_dataset.items()):
-        _register_dataset(backend, dataset, sorted(paths))
+        _register_dataset(backend, dataset, sorted(paths), metas)
     return PeriodData(backend, insts, {(code, dataset) for code, dataset, _, _ in rows} |
                       {(i.code, "institution") for i in insts},
-                      {(code, dataset): n or 0 for code, dataset, _, n in rows})
+                      {(code, dataset): n or 0 for code, dataset, _, n in rows}, non_null)
 
 
 # ---------------------------------------------------------------- running (the same for every engine)
@@ -476,8 +518,9 @@ def _run_shared(data: PeriodData, book: RuleBook, period: str, work: list[tuple[
 
 def _parts(data: PeriodData, table: SharedTable, codes: tuple[str, ...],
            readers: list[tuple[Aggregate, set[str] | None]]) -> list[tuple[tuple[str, ...], frozenset]] | None:
-    """A grouped table's institutions in parts of at most `batch_rows` stored rows (an institution with more is
-    a part of its own), each with the aggregates its institutions' rules read (`readers`: an aggregate and the
+    """A grouped table's institutions in parts of at most `batch_rows` rows reaching the grouping (an
+    institution with more is a part of its own; a stored field the table's scan requires not null bounds them,
+    from the files' statistics: `PeriodData.reaching`), each with the aggregates its institutions' rules read (`readers`: an aggregate and the
     institutions reading it, None for all); institutions needing the same aggregates share parts. None for one
     query: no grouping, or a backend that takes it whole."""
     limit = data.backend.batch_rows
@@ -495,7 +538,7 @@ def _parts(data: PeriodData, table: SharedTable, codes: tuple[str, ...],
     part: list[str] = []
     size, signature = 0, None
     for sig, code in holders:
-        n = data.rows.get((code, table.dataset), 0)
+        n = data.reaching(code, table.dataset, table.common)
         if part and (size + n > limit or sig != signature):
             parts.append((tuple(part), needs(part[0])))
             part, size = [], 0

@@ -169,6 +169,12 @@ class SharedTable:
         return found
 
     @property
+    def common(self) -> tuple[Condition, ...]:
+        """The conditions every aggregate has: they select the only rows any of them reads, and filter the
+        scan (a group without such rows would have every p{j} = 0, and is never read)."""
+        return tuple(c for c in self.aggregates[0].where if all(c in a.where for a in self.aggregates))
+
+    @property
     def stored(self) -> list[Aggregate]:
         """The aggregates with a column of their own (a row count is its presence column; a count of distinct
         institutions in a table of one institution per row is whether there are rows)."""
@@ -315,9 +321,7 @@ class Compiler:
         def kept(a: Aggregate) -> bool:
             return needed is None or a in needed
 
-        # a condition every aggregate has selects the only rows any of them reads: it filters the scan (a
-        # group without such rows would have every p{j} = 0, and is never read)
-        common = tuple(c for c in table.aggregates[0].where if all(c in a.where for a in table.aggregates))
+        common = table.common
 
         def rest(where: tuple[Condition, ...]) -> tuple[Condition, ...]:
             return tuple(c for c in where if c not in common)
