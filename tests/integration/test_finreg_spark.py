@@ -309,7 +309,7 @@ def test_the_hash_bucket_pre_filter_is_exact_whatever_the_collisions(session, mo
 
 
 def test_shared_tables_computed_in_parts_of_whole_institutions_give_the_same_verdicts(session, monkeypatch):
-    """DuckDB fills a grouped shared table in parts of whole institutions (`batch_rows` stored rows at most),
+    """DuckDB fills a grouped shared table in parts of whole institutions (`batch_rows` rows at most),
     each computing only the aggregates its institutions' rules read (the internet caps' purpose sums for the
     internet companies alone): the same breaches, explanations and skips as one query over them all."""
     rich_period(session)
@@ -361,6 +361,18 @@ def test_parts_are_sized_by_the_rows_that_can_reach_the_grouping(session, monkey
     whole = engine.run_period(session, PERIOD)
     assert ("SL-0006", "SL_SHAREHOLDER_RELATED") in by_key(parts)
     assert by_key(parts) == by_key(whole)
+
+
+def test_non_null_counts_come_from_the_footer_or_are_unknown(tmp_path):
+    """A column's non-null values are summed over its row groups' statistics; a file written without
+    statistics says nothing (None: every row may reach), and two files of one dataset add up."""
+    table = pa.table({"a": pa.array(["x", None, "y", None, None]), "b": pa.array([1, 2, 3, 4, 5])})
+    pq.write_table(table, tmp_path / "with.parquet", row_group_size=2)
+    pq.write_table(table, tmp_path / "without.parquet", write_statistics=False)
+    assert engine._non_null(pq.read_metadata(tmp_path / "with.parquet")) == {"a": 2, "b": 5}
+    assert engine._non_null(pq.read_metadata(tmp_path / "without.parquet")) == {"a": None, "b": None}
+    assert engine._add_counts({"a": 2, "b": None}, {"a": 1, "c": 3}) == {"a": 3, "b": None, "c": 3}
+    assert engine._add_counts(None, {"a": 1}) == {"a": 1}
 
 
 def test_a_period_with_no_institution_runs_and_finds_nothing_on_spark(session, spark):

@@ -50,7 +50,7 @@ from gzgov.finreg.analytics.sql import (
 )
 from gzgov.finreg.contracts import load_datasets
 from gzgov.finreg.models import Institution, Submission
-from gzgov.finreg.rules import Aggregate, Metric, Rule, RuleBook, Term, load_rules, rules_in_force
+from gzgov.finreg.rules import Aggregate, Condition, Metric, Rule, RuleBook, Term, load_rules, rules_in_force
 
 LEVEL = {"red": "red", "orange": "orange", "yellow": "yellow"}  # rule severity -> warning level
 INSTITUTION_BOOLEANS = ("serves_small_micro_agri",)  # registry flags the rules may test (Institution attributes)
@@ -132,8 +132,9 @@ class DuckDBBackend:
 
     dialect = DUCKDB
     ARROW = {"string": pa.string(), "integer": pa.int64(), "boolean": pa.bool_()}
-    # a grouping's hash table of a few million groups stays in the CPU caches' reach: over 50M loans grouped by
-    # (company, borrower), parts of about 5M rows took 21% less time than one query (docs/finreg-engine.md)
+    # rows reaching a grouping per part: its hash table stays a few million groups, which bounds its memory;
+    # over 50M loans grouped by (company, borrower), parts of about 5M rows took 21% less time than one query
+    # on DuckDB 1.x and about the same on 2.0.1 (docs/finreg-engine.md, "Storage")
     batch_rows: int | None = 5_000_000
 
     def __init__(self) -> None:
@@ -231,7 +232,8 @@ def _column(f, present: set[str], dialect: Dialect) -> str:
     return f"CAST({value} AS {dialect.sql_type(f.type)}) AS {dialect.ident(f.name)}"
 
 
-def _register_dataset(backend: Backend, dataset: str, paths: list[Path], metas: dict[Path, pq.FileMetaData]) -> None:
+def _register_dataset(backend: Backend, dataset: str, paths: list[Path],
+                      metas: dict[Path, pq.FileMetaData]) -> None:
     """The dataset as a view of every contract field over its files: one relation per stored schema (a kind's
     own fields, or a column stored another way), each cast to the contract, then UNION ALL."""
     schemas: dict[tuple, list[Path]] = defaultdict(list)
@@ -264,7 +266,7 @@ class PeriodData:
     # (institution code, dataset) -> each stored column's non-null values, where the file's statistics say
     non_null: dict[tuple[str, str], dict[str, int | None]] = field(default_factory=dict)
 
-    def reaching(self, code: str, dataset: str, conditions) -> int:
+    def reaching(self, code: str, dataset: str, conditions: tuple[Condition, ...]) -> int:
         """At most how many of the institution's stored rows of `dataset` pass `conditions`: the fewest
         non-null values of a stored field the conditions require not null (none where the file lacks it), else
         every row. Exact bounds from the Parquet footers, for sizing parts; never a filter."""
@@ -300,6 +302,15 @@ def _non_null(meta: pq.FileMetaData) -> dict[str, int | None]:
     return counts
 
 
+def _add_counts(a: dict[str, int | None] | None, b: dict[str, int | None]) -> dict[str, int | None]:
+    """The non-null values of two files of one institution's dataset (a column one file lacks counts 0 there;
+    None, unknown, stays unknown)."""
+    if a is None:
+        return b
+    return {k: None if a.get(k, 0) is None or b.get(k, 0) is None else a.get(k, 0) + b.get(k, 0)
+            for k in a.keys() | b.keys()}
+
+
 def load_period(session: Session, book: RuleBook, period: str, backend: Backend | None = None) -> PeriodData:
     """Views over the period's current submissions (every institution's) and the registry, on the backend."""
     backend = backend or DuckDBBackend()
@@ -313,7 +324,7 @@ def load_period(session: Session, book: RuleBook, period: str, backend: Backend 
         full = intake.store_dir() / path
         by_dataset[dataset].append(full)
         metas[full] = pq.read_metadata(full)  # the footer: the schema and each column's statistics
-        non_null[(code, dataset)] = _non_null(metas[full])
+        non_null[(code, dataset)] = _add_counts(non_null.get((code, dataset)), _non_null(metas[full]))
     insts = list(session.scalars(select(Institution).order_by(Institution.code)))
     backend.register_rows("institution", *_institution_rows(insts))
     for dataset, paths in sorted(by_dataset.items()):
@@ -520,9 +531,9 @@ def _parts(data: PeriodData, table: SharedTable, codes: tuple[str, ...],
            readers: list[tuple[Aggregate, set[str] | None]]) -> list[tuple[tuple[str, ...], frozenset]] | None:
     """A grouped table's institutions in parts of at most `batch_rows` rows reaching the grouping (an
     institution with more is a part of its own; a stored field the table's scan requires not null bounds them,
-    from the files' statistics: `PeriodData.reaching`), each with the aggregates its institutions' rules read (`readers`: an aggregate and the
-    institutions reading it, None for all); institutions needing the same aggregates share parts. None for one
-    query: no grouping, or a backend that takes it whole."""
+    from the files' statistics: `PeriodData.reaching`), each with the aggregates its institutions' rules read
+    (`readers`: an aggregate and the institutions reading it, None for all); institutions needing the same
+    aggregates share parts. None for one query: no grouping, or a backend that takes it whole."""
     limit = data.backend.batch_rows
     if table.group is None or limit is None:
         return None
